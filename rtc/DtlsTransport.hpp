@@ -1,0 +1,104 @@
+#pragma once
+// DTLS 1.2 server (passive role) over OpenSSL memory BIOs: records in from the ICE path,
+// records out through the Listener, retransmission timer driven by the owner. On success
+// verifies the peer certificate against the SDP fingerprint and exports SRTP keys
+// (RFC 5764 "EXTRACTOR-dtls_srtp").
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rtc {
+
+class DtlsCertificate;
+
+enum class SrtpProfile : uint8_t { None, AesCm128HmacSha1_80, AeadAes128Gcm };
+
+// Keys as seen from this side: `local*` protects what we send, `remote*` unprotects
+// what we receive. Key 16 bytes; salt 14 (AES-CM) or 12 (GCM).
+struct SrtpKeyMaterial {
+    SrtpProfile profile = SrtpProfile::None;
+    std::vector<uint8_t> localKey, localSalt, remoteKey, remoteSalt;
+    // libsrtp's layout: key followed by salt.
+    std::vector<uint8_t> localMasterKey() const;
+    std::vector<uint8_t> remoteMasterKey() const;
+};
+
+// One SSL_CTX per engine (certificate, DTLS 1.2 cap, use_srtp profiles). Role client is
+// for tests and the load tool only.
+class DtlsContext {
+public:
+    enum class Role { Server, Client };
+    DtlsContext(const DtlsCertificate& cert, Role role = Role::Server);
+    ~DtlsContext();
+    DtlsContext(const DtlsContext&) = delete;
+    DtlsContext& operator=(const DtlsContext&) = delete;
+    SSL_CTX* get() const { return ctx_; }
+    Role role() const { return role_; }
+
+private:
+    SSL_CTX* ctx_ = nullptr;
+    Role role_;
+};
+
+class DtlsTransport {
+public:
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        virtual void onDtlsSend(const uint8_t* data, size_t len) = 0;
+        virtual void onDtlsConnected(const SrtpKeyMaterial& keys) = 0;
+        virtual void onDtlsFailed(const char* reason) = 0;
+        virtual void onDtlsClosed() = 0;  // close_notify from the peer
+        // Application data (DataChannel SCTP) — unused by the media plane for now.
+        virtual void onDtlsData(const uint8_t*, size_t) {}
+    };
+
+    // remoteFingerprint: "sha-256" + "AB:CD:.." from the remote SDP.
+    DtlsTransport(const DtlsContext& ctx, std::string remoteFingerprintAlgorithm,
+                  std::string remoteFingerprint, Listener* listener);
+    ~DtlsTransport();
+    DtlsTransport(const DtlsTransport&) = delete;
+    DtlsTransport& operator=(const DtlsTransport&) = delete;
+
+    // Client role only: sends the ClientHello.
+    void startClient();
+    // One DTLS datagram (content type 20..63) from the peer.
+    void onPacket(const uint8_t* data, size_t len);
+    // Time until the handshake retransmission timer fires; -1 when none is armed.
+    long timeoutMs() const;
+    // Call when that timer fired (DTLSv1_handle_timeout).
+    void onTimeout();
+    // Sends close_notify.
+    void close();
+
+    bool connected() const { return state_ == State::Connected; }
+    bool failed() const { return state_ == State::Failed; }
+    uint64_t failures() const { return failures_; }
+
+    static bool isDtls(const uint8_t* data, size_t len) {
+        return len >= 13 && data[0] >= 20 && data[0] <= 63;
+    }
+
+private:
+    enum class State { New, Connecting, Connected, Failed, Closed };
+    void flushOutput();
+    void afterHandshakeStep(int ret);
+    void fail(const char* reason);
+    bool exportKeys(SrtpKeyMaterial& out);
+
+    const DtlsContext& ctx_;
+    SSL* ssl_ = nullptr;
+    BIO* in_ = nullptr;   // owned by ssl_
+    BIO* out_ = nullptr;  // owned by ssl_
+    std::string remoteAlgorithm_;
+    std::string remoteFingerprint_;
+    Listener* listener_;
+    State state_ = State::New;
+    uint64_t failures_ = 0;
+};
+
+}  // namespace rtc

@@ -1,0 +1,89 @@
+#pragma once
+// One media thread: an epoll loop with a cross-thread task queue (eventfd wake-up),
+// timers and fd watchers. Every media object (transport, router) lives on exactly one
+// worker and is touched only from its thread; other threads talk to it through post().
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace rtc {
+
+class Worker {
+public:
+    using Task = std::function<void()>;
+    using TimerId = uint64_t;
+    using FdCallback = std::function<void(uint32_t epollEvents)>;
+
+    explicit Worker(unsigned index);
+    ~Worker();  // stops and joins; pending tasks are dropped
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    unsigned index() const { return index_; }
+    void start();
+    void stop();  // idempotent; from any thread but the worker's own
+
+    // Any thread. Runs fn on the worker thread, in order. Dropped after stop().
+    void post(Task fn);
+    // Any thread but the worker's own: runs fn on the worker and waits for it. Exceptions
+    // propagate to the caller. Runs inline when called on the worker itself.
+    void runSync(const Task& fn);
+    bool isCurrentThread() const { return std::this_thread::get_id() == threadId_.load(); }
+
+    // ---- worker thread only ----
+    TimerId addTimer(std::chrono::milliseconds delay, bool repeat, Task fn);
+    void cancelTimer(TimerId id);
+    void addFd(int fd, uint32_t events, FdCallback cb);
+    void modifyFd(int fd, uint32_t events);
+    void removeFd(int fd);
+    // Called at the end of every loop iteration (flushes send batches).
+    void addIterationHook(Task fn);
+
+    // Loop load for metrics: nanoseconds spent handling events vs waiting.
+    uint64_t busyNs() const { return busyNs_.load(std::memory_order_relaxed); }
+    uint64_t idleNs() const { return idleNs_.load(std::memory_order_relaxed); }
+    uint64_t tasksRun() const { return tasksRun_.load(std::memory_order_relaxed); }
+
+private:
+    void run();
+    void drainTasks();
+    int runTimers();  // returns ms until the next timer, or -1
+
+    struct Timer {
+        std::chrono::steady_clock::time_point due;
+        std::chrono::milliseconds period;
+        bool repeat;
+        Task fn;
+    };
+
+    const unsigned index_;
+    int epollFd_ = -1;
+    int wakeFd_ = -1;
+    std::thread thread_;
+    std::atomic<std::thread::id> threadId_{};
+    std::atomic<bool> running_{false};
+
+    std::mutex tasksMutex_;
+    std::vector<Task> tasks_;
+    std::vector<Task> runningTasks_;
+
+    TimerId nextTimerId_ = 1;
+    std::unordered_map<TimerId, Timer> timers_;
+    std::multimap<std::chrono::steady_clock::time_point, TimerId> timerQueue_;
+    std::unordered_map<int, std::shared_ptr<FdCallback>> fds_;
+    std::vector<Task> iterationHooks_;
+
+    std::atomic<uint64_t> busyNs_{0};
+    std::atomic<uint64_t> idleNs_{0};
+    std::atomic<uint64_t> tasksRun_{0};
+};
+
+}  // namespace rtc
