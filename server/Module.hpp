@@ -4,7 +4,9 @@
 // them on the HTTP thread unless a method says otherwise.
 #include <string>
 
-namespace signaling { class HttpServer; }
+namespace signaling {
+class HttpServer;
+}
 
 namespace server {
 

@@ -2,7 +2,9 @@
 // What a Module may use. Owned by server::Server; outlives every module.
 #include <filesystem>
 
-namespace rtc { class MediaEngine; }
+namespace rtc {
+class MediaEngine;
+}
 
 namespace server {
 
