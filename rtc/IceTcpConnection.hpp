@@ -21,7 +21,7 @@ public:
     };
     static constexpr size_t kMaxFrame = 65535;
     static constexpr size_t kInputCapacity = 2 + kMaxFrame;
-    static constexpr size_t kOutputCapacity = 512 * 1024;
+    static constexpr size_t kOutputCapacity = 256 * 1024;
 
     IceTcpConnection(int fd, SocketAddress remote, Listener* listener);
     ~IceTcpConnection();  // closes the fd
@@ -33,6 +33,11 @@ public:
     bool closed() const { return closed_; }
     // Gives up the fd (handover to another worker); the object must then be destroyed.
     int releaseFd();
+    // From inside onTcpFrame: stop delivering frames (no onTcpClosed); the bytes after
+    // the current frame stay available through takeBuffered().
+    void detach() { closed_ = detached_ = true; }
+    bool detached() const { return detached_; }
+    std::vector<uint8_t> takeBuffered();
 
     // Reads what the socket has; calls onTcpFrame per frame. Returns false once closed.
     bool onReadable();
@@ -60,6 +65,7 @@ private:
     size_t outPos_ = 0;
     size_t outSize_ = 0;
     bool closed_ = false;
+    bool detached_ = false;
 };
 
 }  // namespace rtc

@@ -28,7 +28,7 @@ struct DemuxCounters {
     uint64_t tcpConnections = 0, tcpClosedGarbage = 0;
 };
 
-class PortDemux : private IceTcpConnection::Listener {
+class PortDemux : public IceTcpConnection::Listener {
 public:
     // Binds one UDP socket and one TCP listener per address in `bindAddresses` (all with
     // the same port, SO_REUSEPORT).
@@ -54,6 +54,7 @@ public:
     TransportCounters& transportTotals() { return totals_; }
     uint64_t batchSyscalls() const;
     uint64_t batchSent() const;
+    uint64_t batchErrors() const;
 
     // ---- WebRtcTransport ----
     void addTransport(WebRtcTransport* t);
@@ -62,6 +63,8 @@ public:
     void unbindAddress(const SocketAddress& remote, WebRtcTransport* t);
     void bindTcp(IceTcpConnection* conn, WebRtcTransport* t);
     void unbindTcp(IceTcpConnection* conn, WebRtcTransport* t);
+    // Output was queued on conn: written at the end of the loop iteration.
+    void markTcpDirty(IceTcpConnection* conn);
 
     // ---- other workers (posted to this worker) ----
     void deliverHandoff(std::vector<uint8_t> packet, const SocketAddress& from, int udpIndex);
@@ -75,6 +78,8 @@ private:
     void onTcpFrame(IceTcpConnection& conn, uint8_t* data, size_t len) override;
     void onTcpClosed(IceTcpConnection& conn, const char* reason) override;
     void destroyTcp(IceTcpConnection* conn);
+    void flushTcp();
+    void collectDeadTcp();
     WebRtcTransport* localByUfrag(const std::string& ufrag) const;
 
     TransportHost& host_;
@@ -89,6 +94,13 @@ private:
     std::unordered_map<IceTcpConnection*, std::unique_ptr<IceTcpConnection>> tcp_;
     std::unordered_map<IceTcpConnection*, WebRtcTransport*> tcpOwner_;
     std::vector<IceTcpConnection*> deadTcp_;
+    std::vector<IceTcpConnection*> dirtyTcp_;
+    struct Handover {
+        IceTcpConnection* conn = nullptr;
+        unsigned worker = 0;
+        std::vector<uint8_t> frame;
+    };
+    Handover handover_;
     DemuxCounters counters_;
     TransportCounters totals_;
     bool started_ = false;

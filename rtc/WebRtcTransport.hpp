@@ -18,8 +18,7 @@ namespace rtc {
 
 class PortDemux;
 class IceTcpConnection;
-class SrtpSession;
-class SrtpProtector;
+class TransportSrtp;
 
 struct TransportCounters {
     uint64_t packetsIn = 0, bytesIn = 0;    // SRTP/SRTCP after unprotect
@@ -39,7 +38,7 @@ struct RemoteIceDtls {
     std::string fingerprint;  // "AB:CD:..."
 };
 
-class WebRtcTransport : private DtlsTransport::Listener {
+class WebRtcTransport : public DtlsTransport::Listener {
 public:
     class Listener {
     public:
@@ -118,12 +117,14 @@ private:
     Listener* listener_;
     IceLite ice_;
     std::unique_ptr<DtlsTransport> dtls_;
-    std::unique_ptr<SrtpSession> srtpIn_;
-    std::unique_ptr<SrtpProtector> srtpOut_;
+    std::unique_ptr<TransportSrtp> srtpIn_;
+    std::unique_ptr<TransportSrtp> srtpOut_;
     SrtpProfile profile_ = SrtpProfile::None;
     State state_ = State::New;
     Path selected_;
     Path lastDtlsPath_;
+    std::vector<SocketAddress> udpPaths_;      // validated UDP remotes (demux entries)
+    std::vector<IceTcpConnection*> tcpPaths_;  // validated TCP connections
     std::chrono::milliseconds consentTimeout_;
     std::chrono::steady_clock::time_point lastConsent_;
     Worker::TimerId consentTimer_ = 0;

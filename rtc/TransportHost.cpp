@@ -1,0 +1,189 @@
+#include "rtc/TransportHost.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <system_error>
+
+#include "rtc/PortDemux.hpp"
+
+namespace rtc {
+
+namespace {
+std::vector<SocketAddress> bindAddresses(const EngineOptions& o, uint16_t port) {
+    std::vector<SocketAddress> out;
+    if (o.listenIps.empty()) {
+        out.push_back(SocketAddress::parse("0.0.0.0", port));
+        // v6 where the host has it; a v6-less container must not fail start-up.
+        try {
+            UdpSocket probe(SocketAddress::parse("::", 0), false);
+            out.push_back(SocketAddress::parse("::", port));
+        } catch (const std::exception&) {
+        }
+    } else {
+        for (const auto& ip : o.listenIps) out.push_back(SocketAddress::parse(ip, port));
+    }
+    return out;
+}
+
+bool isWildcard(const std::string& ip) {
+    return ip == "0.0.0.0" || ip == "::";
+}
+}  // namespace
+
+TransportHost::TransportHost(const EngineOptions& options)
+    : consentTimeout_(options.consentTimeout),
+      certificate_(std::make_unique<DtlsCertificate>()),
+      dtlsContext_(std::make_unique<DtlsContext>(*certificate_)) {
+    unsigned n = options.workers ? options.workers : usableCores();
+    if (const char* env = std::getenv("CB_RTC_WORKERS"); env && std::atoi(env) > 0)
+        n = static_cast<unsigned>(std::atoi(env));
+    if (const char* env = std::getenv("CB_RTC_CONSENT_TIMEOUT_MS"); env && std::atoi(env) > 0)
+        consentTimeout_ = std::chrono::milliseconds(std::atoi(env));
+
+    // The first worker's sockets fix the port (matters when 0 = ephemeral was asked);
+    // the others join it with SO_REUSEPORT.
+    port_ = options.port;
+    for (unsigned i = 0; i < n; ++i) {
+        workers_.push_back(std::make_unique<Worker>(i));
+        auto addrs = bindAddresses(options, port_);
+        demuxes_.push_back(std::make_unique<PortDemux>(*this, *workers_.back(), addrs));
+        if (port_ == 0) port_ = demuxes_.back()->boundPort();
+    }
+
+    // Host candidates: the configured ones, else every local address; loopback only
+    // when nothing else exists or it was asked for explicitly.
+    std::vector<std::string> ips = options.announcedIps;
+    if (ips.empty()) {
+        bool wildcard = options.listenIps.empty();
+        for (const auto& ip : options.listenIps) wildcard = wildcard || isWildcard(ip);
+        if (wildcard) {
+            ips = localAddresses(false);
+            if (ips.empty()) ips = localAddresses(true);
+        } else {
+            ips = options.listenIps;
+        }
+    }
+    if (!options.publicIp.empty()) ips.push_back(options.publicIp);
+    candidates_ = hostCandidates(ips, port_);
+
+    for (unsigned i = 0; i < n; ++i) {
+        PortDemux* d = demuxes_[i].get();
+        workers_[i]->post([d] { d->start(); });
+        workers_[i]->start();
+    }
+    spdlog::info("rtc: {} worker(s) on port {} (udp+tcp), {} candidate(s)", n, port_,
+                 candidates_.size());
+}
+
+TransportHost::~TransportHost() {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+        PortDemux* d = demuxes_[i].get();
+        try {
+            workers_[i]->runSync([d] { d->stop(); });
+        } catch (const std::exception&) {
+        }
+        workers_[i]->stop();
+    }
+    demuxes_.clear();
+    workers_.clear();
+}
+
+std::unique_ptr<WebRtcTransport> TransportHost::createTransport(
+    unsigned workerIndex, const RemoteIceDtls& remote, WebRtcTransport::Listener* listener) {
+    return std::make_unique<WebRtcTransport>(*demuxes_.at(workerIndex), remote, listener,
+                                             consentTimeout_);
+}
+
+void TransportHost::registerUfrag(const std::string& ufrag, Owner owner) {
+    std::unique_lock lock(registryMutex_);
+    ufrags_[ufrag] = owner;
+}
+
+void TransportHost::unregisterUfrag(const std::string& ufrag, WebRtcTransport* transport) {
+    std::unique_lock lock(registryMutex_);
+    auto it = ufrags_.find(ufrag);
+    if (it != ufrags_.end() && it->second.transport == transport) ufrags_.erase(it);
+}
+
+bool TransportHost::findUfrag(const std::string& ufrag, Owner& out) const {
+    std::shared_lock lock(registryMutex_);
+    auto it = ufrags_.find(ufrag);
+    if (it == ufrags_.end()) return false;
+    out = it->second;
+    return true;
+}
+
+void TransportHost::registerAddress(const SocketAddress& remote, unsigned worker) {
+    std::unique_lock lock(registryMutex_);
+    addresses_[remote] = worker;
+}
+
+void TransportHost::unregisterAddress(const SocketAddress& remote, unsigned worker) {
+    std::unique_lock lock(registryMutex_);
+    auto it = addresses_.find(remote);
+    if (it != addresses_.end() && it->second == worker) addresses_.erase(it);
+}
+
+bool TransportHost::findAddress(const SocketAddress& remote, unsigned& worker) const {
+    std::shared_lock lock(registryMutex_);
+    auto it = addresses_.find(remote);
+    if (it == addresses_.end()) return false;
+    worker = it->second;
+    return true;
+}
+
+std::string TransportHost::metricsText() const {
+    // Counters are written by their worker and read here without a lock: a torn read of
+    // a 64-bit counter cannot happen on the 64-bit targets we build for, and a slightly
+    // stale value is fine for metrics.
+    std::ostringstream o;
+    auto series = [&](const char* name, const char* type, const char* help, auto get) {
+        o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+        for (size_t i = 0; i < demuxes_.size(); ++i)
+            o << name << "{worker=\"" << i << "\"} " << get(i) << '\n';
+    };
+    auto d = [&](size_t i) -> const PortDemux& { return *demuxes_[i]; };
+    auto t = [&](size_t i) -> const TransportCounters& { return demuxes_[i]->transportTotals(); };
+    series("cb_rtc_worker_busy_seconds_total", "counter", "Worker loop time spent working.",
+           [&](size_t i) { return workers_[i]->busyNs() / 1e9; });
+    series("cb_rtc_worker_idle_seconds_total", "counter", "Worker loop time spent waiting.",
+           [&](size_t i) { return workers_[i]->idleNs() / 1e9; });
+    series("cb_rtc_transports", "gauge", "Open WebRTC transports.",
+           [&](size_t i) { return d(i).transportCount(); });
+    series("cb_rtc_udp_packets_received_total", "counter", "UDP datagrams read.",
+           [&](size_t i) { return d(i).counters().udpPacketsIn; });
+    series("cb_rtc_udp_bytes_received_total", "counter", "UDP bytes read.",
+           [&](size_t i) { return d(i).counters().udpBytesIn; });
+    series("cb_rtc_udp_sendmmsg_calls_total", "counter", "sendmmsg system calls.",
+           [&](size_t i) { return d(i).batchSyscalls(); });
+    series("cb_rtc_udp_datagrams_sent_total", "counter", "Datagrams sent by sendmmsg.",
+           [&](size_t i) { return d(i).batchSent(); });
+    series("cb_rtc_handoffs_total", "counter",
+           "Packets received by this worker for a session of another worker (copied).",
+           [&](size_t i) { return d(i).counters().handoffsOut; });
+    series("cb_rtc_unknown_packets_total", "counter", "Packets for no known session.",
+           [&](size_t i) { return d(i).counters().unknownDropped; });
+    series("cb_rtc_tcp_connections_total", "counter", "ICE-TCP connections accepted.",
+           [&](size_t i) { return d(i).counters().tcpConnections; });
+    series("cb_rtc_tcp_garbage_closed_total", "counter", "ICE-TCP connections closed for garbage.",
+           [&](size_t i) { return d(i).counters().tcpClosedGarbage; });
+    series("cb_rtc_packets_in_total", "counter", "SRTP/SRTCP packets decrypted.",
+           [&](size_t i) { return t(i).packetsIn; });
+    series("cb_rtc_bytes_in_total", "counter", "SRTP/SRTCP bytes received.",
+           [&](size_t i) { return t(i).bytesIn; });
+    series("cb_rtc_packets_out_total", "counter", "SRTP/SRTCP packets sent.",
+           [&](size_t i) { return t(i).packetsOut; });
+    series("cb_rtc_bytes_out_total", "counter", "SRTP/SRTCP bytes sent.",
+           [&](size_t i) { return t(i).bytesOut; });
+    series("cb_rtc_srtp_errors_total", "counter", "SRTP protect/unprotect failures.",
+           [&](size_t i) { return t(i).srtpErrors; });
+    series("cb_rtc_send_errors_total", "counter", "Packets not sent (not connected, full).",
+           [&](size_t i) { return t(i).sendErrors + d(i).batchErrors(); });
+    series("cb_rtc_dtls_failures_total", "counter", "DTLS handshakes failed.",
+           [&](size_t i) { return t(i).dtlsFailures; });
+    return o.str();
+}
+
+}  // namespace rtc

@@ -1,0 +1,110 @@
+#include "rtc/UdpSocket.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace rtc {
+
+UdpSocket::UdpSocket(const SocketAddress& bindAddress, bool reusePort) {
+    fd_ = ::socket(bindAddress.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "udp socket");
+    int one = 1;
+    if (reusePort) setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (bindAddress.isV6()) setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    // Media bursts (a keyframe to hundreds of viewers) must not overflow the kernel queue.
+    int buf = 4 * 1024 * 1024;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    if (::bind(fd_, bindAddress.sa(), bindAddress.len()) != 0) {
+        int err = errno;
+        ::close(fd_);
+        fd_ = -1;
+        throw std::system_error(err, std::generic_category(), "udp bind " + bindAddress.toString());
+    }
+}
+
+UdpSocket::~UdpSocket() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+SocketAddress UdpSocket::localAddress() const {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    return SocketAddress(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+bool UdpSocket::sendTo(const uint8_t* data, size_t len, const SocketAddress& to) {
+    return ::sendto(fd_, data, len, 0, to.sa(), to.len()) == static_cast<ssize_t>(len);
+}
+
+UdpReceiver::UdpReceiver()
+    : buffers_(kMaxBatch * kBufferSize),
+      msgs_(kMaxBatch),
+      iovs_(kMaxBatch),
+      addrs_(kMaxBatch),
+      from_(kMaxBatch) {}
+
+int UdpReceiver::receive(int fd) {
+    for (size_t i = 0; i < kMaxBatch; ++i) {
+        iovs_[i] = {buffers_.data() + i * kBufferSize, kBufferSize};
+        msgs_[i] = {};
+        msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+        msgs_[i].msg_hdr.msg_iovlen = 1;
+        msgs_[i].msg_hdr.msg_name = &addrs_[i];
+        msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    }
+    int n = ::recvmmsg(fd, msgs_.data(), kMaxBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) return 0;
+    for (int i = 0; i < n; ++i)
+        from_[i] =
+            SocketAddress(reinterpret_cast<sockaddr*>(&addrs_[i]), msgs_[i].msg_hdr.msg_namelen);
+    return n;
+}
+
+SendBatch::SendBatch(int fd)
+    : buffers_(kMaxBatch * kSlotSize),
+      msgs_(kMaxBatch),
+      iovs_(kMaxBatch),
+      to_(kMaxBatch),
+      fd_(fd) {}
+
+uint8_t* SendBatch::reserve() {
+    if (count_ == kMaxBatch) flush();
+    return buffers_.data() + count_ * kSlotSize;
+}
+
+void SendBatch::commit(size_t len, const SocketAddress& to) {
+    size_t i = count_++;
+    to_[i] = to;
+    iovs_[i] = {buffers_.data() + i * kSlotSize, len};
+    msgs_[i] = {};
+    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+    msgs_[i].msg_hdr.msg_name = const_cast<sockaddr*>(to_[i].sa());
+    msgs_[i].msg_hdr.msg_namelen = to_[i].len();
+}
+
+void SendBatch::flush() {
+    size_t done = 0;
+    while (done < count_) {
+        int n = ::sendmmsg(fd_, msgs_.data() + done, static_cast<unsigned>(count_ - done), 0);
+        ++syscalls_;
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            // Socket buffer full or an unreachable peer: drop this one, keep the rest.
+            ++errors_;
+            ++done;
+            continue;
+        }
+        sent_ += static_cast<uint64_t>(n);
+        done += static_cast<size_t>(n);
+    }
+    count_ = 0;
+}
+
+}  // namespace rtc
