@@ -15,9 +15,6 @@ thread_local std::array<uint8_t, kScratchSize> tScratch;
 constexpr size_t kVideoSlots = 1024;  // ~1 s of 5 Mbit/s video for NACK answers
 constexpr size_t kAudioSlots = 128;
 constexpr int64_t kReportIntervalMs = 1000;
-
-return k == MediaKind::Audio ? 0 : 1;
-}
 }  // namespace
 
 struct Router::Source {
