@@ -35,9 +35,9 @@ public:
 
 struct HttpOptions {
     std::string host = "127.0.0.1";
-    uint16_t port = 8080;        // 0: any free port (see HttpServer::port())
-    std::string staticDir;       // served for GET paths no route matched; empty: none
-    std::string certFile;        // both set: HTTPS
+    uint16_t port = 8080;   // 0: any free port (see HttpServer::port())
+    std::string staticDir;  // served for GET paths no route matched; empty: none
+    std::string certFile;   // both set: HTTPS
     std::string keyFile;
     size_t maxBodyBytes = 1 << 20;
     unsigned idleTimeoutSeconds = 30;  // slow or stuck clients are dropped
@@ -56,7 +56,8 @@ public:
     void webSocket(const std::string& pattern, WebSocketHandler* handler);
 
     // Called after each response: method, route pattern (or "static"/"not_found"), status.
-    using RequestObserver = std::function<void(const std::string& method, const std::string& route, int status)>;
+    using RequestObserver =
+        std::function<void(const std::string& method, const std::string& route, int status)>;
     void setRequestObserver(RequestObserver observer);
 
     void start();  // binds and starts the loop thread; throws std::runtime_error on failure
@@ -65,12 +66,14 @@ public:
     bool tls() const;
     void post(std::function<void()> task);  // runs task on the loop thread
 
+    class Impl;  // internal (signaling/HttpServerImpl.hpp)
+
 private:
-    class Impl;
     std::unique_ptr<Impl> impl_;
 };
 
-// Writes a self-signed ECDSA P-256 certificate + key (PEM) for `classbridge serve --tls-self-signed`.
+// Writes a self-signed ECDSA P-256 certificate + key (PEM) for `classbridge serve
+// --tls-self-signed`.
 void writeSelfSignedCertificate(const std::string& certFile, const std::string& keyFile,
                                 const std::string& commonName);
 

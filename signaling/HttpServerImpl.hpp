@@ -1,0 +1,132 @@
+#pragma once
+// Internal to signaling/: the libwebsockets-backed state of HttpServer. One loop thread
+// owns every lws object; other threads reach it only through the task queue.
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "signaling/HttpParse.hpp"
+#include "signaling/HttpServer.hpp"
+
+namespace signaling {
+
+// "GET", "POST", ... from lws's parsed request line; empty if lws does not know it.
+std::string lwsMethod(lws* wsi);
+
+// One HTTP request/response on a connection (we answer with Connection: close).
+struct HttpExchange {
+    Request request;
+    bool bodyExpected = false;
+    uint64_t declaredLength = 0;
+    bool dispatched = false;   // handler ran / response started
+    bool discardBody = false;  // an early error was sent; swallow what the client still sends
+    bool headOnly = false;
+    // Response body source: either `body` or an open file region.
+    std::string body;
+    size_t bodyOffset = 0;
+    int fd = -1;
+    uint64_t fileOffset = 0;
+    uint64_t fileRemaining = 0;
+    bool bodyDone = false;
+    bool closing = false;  // everything written; close once lws has flushed
+    ~HttpExchange();
+};
+
+class WsSession final : public WebSocketSession {
+public:
+    WsSession(HttpServer::Impl& impl, lws* wsi, Request request, WebSocketHandler* handler)
+        : impl_(impl), wsi_(wsi), request_(std::move(request)), handler_(handler) {}
+    void send(std::string text) override;
+    void close() override;
+    const Request& request() const override { return request_; }
+
+    lws* wsi() const { return wsi_; }
+    WebSocketHandler* handler() const { return handler_; }
+    bool takeNext(std::string& out);  // false when the outbox is empty
+    bool closeRequested() const { return closeRequested_.load(); }
+    std::string rxBuffer;
+
+private:
+    HttpServer::Impl& impl_;
+    lws* wsi_;
+    Request request_;
+    WebSocketHandler* handler_;
+    std::mutex mutex_;
+    std::deque<std::string> outbox_;
+    std::atomic<bool> closeRequested_{false};
+};
+
+class HttpServer::Impl {
+public:
+    explicit Impl(HttpOptions o) : options(std::move(o)) {}
+
+    struct Route {
+        std::string method;
+        RoutePattern pattern;
+        Handler handler;
+    };
+    struct WsRoute {
+        RoutePattern pattern;
+        WebSocketHandler* handler;
+    };
+    struct PendingUpgrade {
+        Request request;
+        WebSocketHandler* handler;
+    };
+
+    HttpOptions options;
+    std::vector<Route> routes;
+    std::vector<WsRoute> wsRoutes;
+    RequestObserver observer;
+    std::string staticRoot;  // realpath of options.staticDir
+
+    lws_context* context = nullptr;
+    uint16_t boundPort = 0;
+    std::thread loop;
+    std::atomic<bool> stopping{false};
+    bool started = false;
+
+    std::mutex taskMutex;  // guards tasks, dirty and context-liveness for wake()
+    std::vector<std::function<void()>> tasks;
+    std::vector<WsSession*> dirty;
+    bool contextAlive = false;
+
+    std::unordered_map<lws*, std::unique_ptr<HttpExchange>> exchanges;
+    std::unordered_map<lws*, PendingUpgrade> pendingUpgrades;
+    std::unordered_map<lws*, std::unique_ptr<WsSession>> sessions;
+    std::vector<unsigned char> chunk;  // LWS_PRE + 64 KiB, reused by every write
+
+    void wake();
+    void markDirty(WsSession* s);
+    int callback(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
+
+    // HttpServer.cpp
+    void runTasks();
+    int onHttp(lws* wsi, const char* uri);
+    int onBody(lws* wsi, const char* data, size_t len);
+    int onBodyComplete(lws* wsi);
+    int onConfirmUpgrade(lws* wsi);
+    int onWsEstablished(lws* wsi);
+    int onWsReceive(lws* wsi, const char* data, size_t len);
+    int onWsWritable(lws* wsi);
+    void onWsClosed(lws* wsi);
+    Request readRequest(lws* wsi, const char* uri, const std::string& method);
+
+    // HttpResponder.cpp
+    int dispatch(lws* wsi, HttpExchange& ex);
+    Response route(Request& req, std::string& routeName);
+    Response serveStatic(const Request& req);
+    int respond(lws* wsi, HttpExchange& ex, Response res, const std::string& routeName);
+    int writeBody(lws* wsi, HttpExchange& ex);
+    int finish(lws* wsi, HttpExchange& ex);
+    int writeImmediateError(lws* wsi, int status, const std::string& code,
+                            const std::string& message);
+};
+
+}  // namespace signaling
