@@ -87,6 +87,7 @@ void Mp4Writer::open(const std::vector<uint8_t>& sps, const std::vector<uint8_t>
     a->codecpar->sample_rate = kOpusRate;
     av_channel_layout_default(&a->codecpar->ch_layout, 2);
     a->codecpar->initial_padding = 312;
+    a->codecpar->frame_size = 960;
     a->time_base = {1, int(kOpusRate)};
     setExtradata(a->codecpar, opusHead());
 
@@ -125,7 +126,8 @@ void Mp4Writer::appendPlaylist(const std::string& text) {
 bool Mp4Writer::fail(const std::string& what, int err) {
     if (!failed_) {
         failed_ = true;
-        diskFull_ = err == AVERROR(ENOSPC);
+        // No space on the device, over quota, or over the file size limit: all "disk full".
+        diskFull_ = err == AVERROR(ENOSPC) || err == AVERROR(EDQUOT) || err == AVERROR(EFBIG);
         error_ = what + ": " + av::errorText(err);
     }
     return false;
@@ -181,6 +183,8 @@ bool Mp4Writer::writeAudio(int64_t ptsUs, const uint8_t* data, size_t size) {
     if (!ctx_ || failed_ || finished_ || lastVideoUs_ < 0) return !failed_;
     int64_t samples = OpusDepacketizer::packetSamples(data, size);
     if (samples == 0) return true;
+    ptsUs -= originUs_;
+    if (ptsUs < 0) return true;  // before the first video frame: not part of the recording
     int64_t at = usToSamples(ptsUs);
     if (at < audioEnd_ - kAudioSnapSamples) {
         ++audioOverlaps_;  // overlaps what is written (silence already filled there)
@@ -217,9 +221,9 @@ bool Mp4Writer::writeVideo(int64_t ptsUs, bool keyframe, const std::vector<uint8
     if (!ctx_ || failed_ || finished_) return !failed_;
     if (lastVideoUs_ < 0) {
         if (!keyframe) return true;  // a recording starts with a decodable frame
-        fragmentStartUs_ = firstVideoUs_ = listedUs_ = ptsUs;
-        audioEnd_ = usToSamples(ptsUs);
+        originUs_ = ptsUs;           // the recording's time 0
     }
+    ptsUs -= originUs_;
     if (ptsUs <= lastVideoUs_) ptsUs = lastVideoUs_ + 1000;  // keep decode order strictly rising
     if (video_.valid) {
         lastFrameUs_ = ptsUs - video_.ptsUs;

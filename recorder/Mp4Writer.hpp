@@ -38,8 +38,9 @@ public:
     void open(const std::vector<uint8_t>& sps, const std::vector<uint8_t>& pps);
     bool isOpen() const { return ctx_ != nullptr; }
 
-    // Recording time in microseconds, increasing per track. Video data: length-prefixed
-    // NAL units. False once the writer failed (see error()); it then ignores everything.
+    // Time in microseconds, increasing per track; the first keyframe becomes time 0 and
+    // audio before it is dropped. Video data: length-prefixed NAL units. False once the writer
+    // failed (see error()); it then ignores everything.
     bool writeVideo(int64_t ptsUs, bool keyframe, const std::vector<uint8_t>& data);
     bool writeAudio(int64_t ptsUs, const uint8_t* data, size_t size);
 
@@ -49,7 +50,7 @@ public:
     bool failed() const { return failed_; }
     const std::string& error() const { return error_; }
     bool diskFull() const { return diskFull_; }
-    double durationSeconds() const { return double(listedUs_ - firstVideoUs_) / 1e6; }
+    double durationSeconds() const { return double(listedUs_) / 1e6; }
     uint64_t bytes() const { return fileEnd_; }
     size_t fragments() const { return fragments_; }
     uint64_t silencePackets() const { return silencePackets_; }
@@ -83,7 +84,7 @@ private:
     bool fragmentHasVideo_ = false;
     int64_t audioEnd_ = 0;  // end of the audio handed to the muxer, in 48 kHz samples
     int64_t lastVideoUs_ = -1;
-    int64_t firstVideoUs_ = 0;
+    int64_t originUs_ = 0;     // input time of the first keyframe, subtracted from all
     int64_t lastFrameUs_ = 0;  // duration of the last frame (for the final one)
     uint64_t audioOverlaps_ = 0;
     uint64_t fileEnd_ = 0;
