@@ -227,3 +227,84 @@ TEST(RtmpServer, FfmpegPublishesWhileGarbageAndWrongTokenAreRefused) {
     EXPECT_GT(h.collectors[0]->video.load(), 100u);
     EXPECT_GT(h.collectors[0]->audio.load(), 100u);
 }
+
+// ---- SRT listener (libsrt) against real ffmpeg ----
+#include "pipeline/SrtServer.hpp"
+
+namespace {
+
+std::string ffmpegSrt(uint16_t port, const std::string& streamid, int seconds) {
+    return "ffmpeg -nostdin -hide_banner -loglevel error -re -f lavfi -i "
+           "testsrc2=size=320x240:rate=30 -f lavfi -i "
+           "sine=frequency=440 -t " +
+           std::to_string(seconds) +
+           " -c:v libx264 -profile:v baseline -pix_fmt yuv420p -g 30 -preset ultrafast -c:a aac -f "
+           "mpegts "
+           "'srt://127.0.0.1:" +
+           std::to_string(port) + "?streamid=" + streamid + "'";
+}
+
+struct TsHandler : Handler {
+    std::unique_ptr<PushSink> startPublish(const PublishRequest& r) override {
+        authorize(r);
+        SourceOptions o;
+        o.uri = "push:mpegts";
+        std::lock_guard l(m);
+        auto src = std::make_unique<IngestSource>(o, [this](rtc::SourceInput::Listener*) {
+            auto c = std::make_unique<Collector>();
+            collectors.push_back(c.get());
+            return c;
+        });
+        struct Sink : PushSink {
+            IngestSource* s;
+            bool push(const uint8_t* d, size_t n) override { return s->pushBytes(d, n); }
+        };
+        auto sink = std::make_unique<Sink>();
+        sink->s = src.get();
+        sources.push_back(std::move(src));
+        return sink;
+    }
+};
+
+}  // namespace
+
+TEST(SrtStreamId, Parses) {
+    auto id = parseSrtStreamId("#!::r=12,m=publish,s=board,t=abc.def");
+    EXPECT_EQ(id.lessonId, "12");
+    EXPECT_EQ(id.source, "board");
+    EXPECT_EQ(id.token, "abc.def");
+    EXPECT_THROW(parseSrtStreamId("12"), std::invalid_argument);
+    EXPECT_THROW(parseSrtStreamId("#!::m=publish"), std::invalid_argument);
+    EXPECT_THROW(parseSrtStreamId("#!::r=1,m=request"), std::invalid_argument);
+    EXPECT_THROW(parseSrtStreamId("#!::r=1,junk"), std::invalid_argument);
+}
+
+TEST(SrtServer, FfmpegPublishesWhileGarbageAndWrongTokenAreRefused) {
+    TsHandler h;
+    SrtServer server("127.0.0.1", 0, h);
+    std::atomic<int> goodRc{-1};
+    std::thread good([&] {
+        goodRc =
+            std::system(ffmpegSrt(server.port(), "#!::r=5,m=publish,s=teacher,t=good", 6).c_str());
+    });
+    // Garbage datagrams at the listener port.
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(server.port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string junk(1316, '\x5a');
+    for (int i = 0; i < 200; ++i)
+        ::sendto(fd, junk.data(), junk.size() - i, 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::close(fd);
+    int bad =
+        std::system(ffmpegSrt(server.port(), "#!::r=5,m=publish,s=teacher,t=wrong", 2).c_str());
+    EXPECT_NE(bad, 0);
+    good.join();
+    EXPECT_EQ(goodRc, 0);
+    EXPECT_GE(server.refused(), 1u);
+    std::lock_guard l(h.m);
+    ASSERT_EQ(h.collectors.size(), 1u);
+    EXPECT_GT(h.collectors[0]->video.load(), 100u);
+    EXPECT_GT(h.collectors[0]->audio.load(), 100u);
+}
