@@ -21,6 +21,16 @@ namespace {
 
 constexpr size_t kChunkBytes = 64 * 1024;
 
+lws_token_indexes uriToken(const std::string& m) {
+    if (m == "POST") return WSI_TOKEN_POST_URI;
+    if (m == "PUT") return WSI_TOKEN_PUT_URI;
+    if (m == "PATCH") return WSI_TOKEN_PATCH_URI;
+    if (m == "DELETE") return WSI_TOKEN_DELETE_URI;
+    if (m == "OPTIONS") return WSI_TOKEN_OPTIONS_URI;
+    if (m == "HEAD") return WSI_TOKEN_HEAD_URI;
+    return WSI_TOKEN_GET_URI;
+}
+
 const char* reasonPhrase(int status) {
     switch (status) {
         case 400:
@@ -108,6 +118,8 @@ int HttpServer::Impl::onHttp(lws* wsi, const char* uri) {
     exchanges[wsi] = std::move(ex);
     if (method.empty())
         return writeImmediateError(wsi, 405, "method_not_allowed", "unsupported method");
+    if (!uri || static_cast<int>(std::strlen(uri)) != lws_hdr_total_length(wsi, uriToken(method)))
+        return writeImmediateError(wsi, 400, "bad_path", "invalid request path");  // decoded NUL
     e.request = readRequest(wsi, uri, method);
     e.headOnly = method == "HEAD";
     std::string cl = e.request.header("content-length");
