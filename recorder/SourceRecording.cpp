@@ -50,13 +50,15 @@ void SourceRecording::writeState(const RecordingSummary& s) {
 SourceRecording::SourceRecording(std::string source, std::filesystem::path dir, int64_t startedAtMs,
                                  std::function<void()> needKeyframe,
                                  std::function<void(const RecordingSummary&)> onFailed,
-                                 SourceRecordingOptions options)
+                                 SourceRecordingOptions options,
+                                 std::function<void(const RecordingSummary&)> onStarted)
     : source_(std::move(source)),
       dir_(std::move(dir)),
       startedAtMs_(startedAtMs),
       options_(options),
       needKeyframe_(std::move(needKeyframe)),
       onFailed_(std::move(onFailed)),
+      onStarted_(std::move(onStarted)),
       h264_([this] {
           if (needKeyframe_) needKeyframe_();
       }),
@@ -96,6 +98,7 @@ void SourceRecording::run() {
         s.dir = dir_;
         s.startedAtMs = startedAtMs_;
         writeState(s);
+        if (onStarted_) onStarted_(s);
     }
     std::deque<Item> batch;
     for (;;) {

@@ -50,11 +50,13 @@ struct SourceRecordingOptions {
 class SourceRecording {
 public:
     // needKeyframe: called on the recording's thread (throttled) when the video is broken
-    // until the next keyframe; onFailed: once, on the recording's thread.
+    // until the next keyframe; onFailed: once, on the recording's thread; onStarted: on the
+    // recording's thread once its directory and state file exist.
     SourceRecording(std::string source, std::filesystem::path dir, int64_t startedAtMs,
                     std::function<void()> needKeyframe,
                     std::function<void(const RecordingSummary&)> onFailed = {},
-                    SourceRecordingOptions options = {});
+                    SourceRecordingOptions options = {},
+                    std::function<void(const RecordingSummary&)> onStarted = {});
     ~SourceRecording();
     SourceRecording(const SourceRecording&) = delete;
     SourceRecording& operator=(const SourceRecording&) = delete;
@@ -88,6 +90,7 @@ private:
     const SourceRecordingOptions options_;
     std::function<void()> needKeyframe_;
     std::function<void(const RecordingSummary&)> onFailed_;
+    std::function<void(const RecordingSummary&)> onStarted_;
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;
