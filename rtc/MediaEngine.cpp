@@ -1,51 +1,565 @@
-// Placeholder implementation so the binary links while the media plane is assembled.
+// MediaEngine: sessions by id, lessons spread over the TransportHost's workers (each
+// lesson's Router, sessions and in-process sources live on one worker), and the calls
+// from other threads posted to that worker.
 #include "rtc/MediaEngine.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+#include <unordered_map>
+
+#include "rtc/EngineMetrics.hpp"
+#include "rtc/Router.hpp"
+#include "rtc/Sdp.hpp"
+#include "rtc/Session.hpp"
+#include "rtc/SourceQueue.hpp"
+#include "rtc/TransportHost.hpp"
 
 namespace rtc {
 
-class MediaEngine::Impl {
-public:
-    explicit Impl(EngineOptions o) : options(std::move(o)) {}
-    EngineOptions options;
+namespace {
+
+constexpr std::chrono::milliseconds kTickInterval{20};
+constexpr size_t kSourceQueuePackets = 2048;  // ~2 s of 5 Mbit/s video
+
+int64_t steadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Wall clock as a 64-bit NTP timestamp (RFC 3550 SR).
+uint64_t ntpNow() {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    const uint64_t secs = static_cast<uint64_t>(ns / 1'000'000'000) + 2208988800ull;
+    const uint64_t frac = (static_cast<uint64_t>(ns % 1'000'000'000) << 32) / 1'000'000'000;
+    return (secs << 32) | frac;
+}
+
+std::string randomId() {
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
+    static const char* hex = "0123456789abcdef";
+    std::string s;
+    for (unsigned char c : b) {
+        s += hex[c >> 4];
+        s += hex[c & 15];
+    }
+    return s;
+}
+
+uint32_t randomSsrc() {
+    uint32_t v = 0;
+    while (v == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+    return v;
+}
+
+EngineOptions withEnvironment(EngineOptions o) {
+    // Tests shorten consent expiry to see a killed peer freed quickly.
+    if (const char* v = std::getenv("CB_RTC_CONSENT_TIMEOUT_MS")) {
+        const long ms = std::strtol(v, nullptr, 10);
+        if (ms > 0) o.consentTimeout = std::chrono::milliseconds(ms);
+    }
+    return o;
+}
+
+// An in-process source as the worker sees it. Shared by the SourceInput (producer
+// threads), the worker's registry and queued drain tasks: its lifetime is truly shared.
+struct SourceLink : Router::SourceFeedback {
+    SourceLink(std::string lesson, std::string name, SourceInput::Listener* l, unsigned w)
+        : lessonId(std::move(lesson)),
+          name(std::move(name)),
+          listener(l),
+          worker(w),
+          queue(kSourceQueuePackets) {}
+    void requestKeyframe() override {
+        if (listener && !queue.closed()) listener->onKeyframeRequested();
+    }
+    void onSourceReplaced() override {
+        handle = nullptr;
+        router = nullptr;
+    }
+    const std::string lessonId, name;
+    SourceInput::Listener* const listener;
+    const unsigned worker;
+    SourceQueue queue;
+    Router* router = nullptr;          // worker only
+    Router::Source* handle = nullptr;  // worker only
 };
+
+}  // namespace
+
+// ---------------------------------------------------------------- per-worker state
+
+struct WorkerState {
+    EngineMetrics metrics;
+    std::unordered_map<std::string, std::unique_ptr<Router>> routers;
+    std::unordered_map<std::string, std::unique_ptr<Session>> sessions;
+    std::unordered_map<SourceLink*, std::shared_ptr<SourceLink>> links;
+    Worker::TimerId tick = 0;
+
+    Router& router(const std::string& lessonId) {
+        auto& r = routers[lessonId];
+        if (!r) r = std::make_unique<Router>(lessonId, metrics);
+        return *r;
+    }
+    Router* findRouter(const std::string& lessonId) {
+        auto it = routers.find(lessonId);
+        return it == routers.end() ? nullptr : it->second.get();
+    }
+};
+
+class MediaEngine::Impl : public Session::Owner {
+public:
+    explicit Impl(EngineOptions o);
+    ~Impl() override;
+
+    struct SessionEntry {
+        unsigned worker;
+        std::string lessonId;
+        bool publisher;
+    };
+
+    SessionInfo open(const std::string& lessonId, const std::string& source,
+                     const std::string& offerSdp, bool publish);
+    std::string patch(const std::string& sessionId, const std::string& fragment);
+    bool close(const std::string& sessionId);
+    void closeLesson(const std::string& lessonId);
+    std::unique_ptr<SourceInput> attachSource(const std::string& lessonId,
+                                              const std::string& source,
+                                              SourceInput::Listener* listener);
+    std::unique_ptr<SinkHandle> addSink(const std::string& lessonId, RtpSink* sink);
+    std::string metricsText() const;
+
+    unsigned workerFor(const std::string& lessonId);
+    bool findWorker(const std::string& lessonId, unsigned& w) const;
+    // Runs fn(state) on the lesson's worker (creating the assignment when asked).
+    template <typename F>
+    void onLessonWorker(const std::string& lessonId, bool create, F&& fn) {
+        unsigned w;
+        if (create)
+            w = workerFor(lessonId);
+        else if (!findWorker(lessonId, w))
+            return;
+        host->worker(w).runSync([&] { fn(*states[w]); });
+    }
+
+    void onSessionFailed(Session& session, const char* reason) override;
+    void destroySession(unsigned w, const std::string& id, bool timedOut);
+    LocalParams localParams(WebRtcTransport& t) const;
+
+    EngineOptions options;
+    std::unique_ptr<TransportHost> host;
+    std::vector<std::unique_ptr<WorkerState>> states;
+    mutable std::mutex mutex;  // the maps below
+    std::unordered_map<std::string, unsigned> lessonWorker;
+    std::vector<unsigned> lessonsPerWorker;
+    std::unordered_map<std::string, SessionEntry> sessions;
+    std::atomic<uint64_t> nextConsumerId{1};
+};
+
+MediaEngine::Impl::Impl(EngineOptions o) : options(withEnvironment(std::move(o))) {
+    host = std::make_unique<TransportHost>(options);
+    const unsigned n = host->workerCount();
+    lessonsPerWorker.assign(n, 0);
+    for (unsigned i = 0; i < n; ++i) {
+        states.push_back(std::make_unique<WorkerState>());
+        WorkerState* st = states.back().get();
+        host->worker(i).runSync([this, i, st] {
+            st->tick = host->worker(i).addTimer(kTickInterval, true, [st] {
+                const int64_t now = steadyMs();
+                const uint64_t ntp = ntpNow();
+                for (auto& [id, r] : st->routers) r->onTick(now, ntp);
+            });
+        });
+    }
+    spdlog::info("rtc: media engine on port {} with {} worker(s), consent timeout {} ms",
+                 host->port(), n, options.consentTimeout.count());
+}
+
+MediaEngine::Impl::~Impl() {
+    for (unsigned i = 0; i < states.size(); ++i) {
+        WorkerState* st = states[i].get();
+        try {
+            host->worker(i).runSync([this, i, st] {
+                host->worker(i).cancelTimer(st->tick);
+                for (auto& [id, s] : st->sessions) s->close();
+                st->sessions.clear();
+                for (auto& [p, link] : st->links) {
+                    link->queue.close();
+                    link->handle = nullptr;
+                    link->router = nullptr;
+                }
+                st->links.clear();
+                st->routers.clear();
+            });
+        } catch (const std::exception& e) {
+            spdlog::warn("rtc: worker {} shutdown: {}", i, e.what());
+        }
+    }
+    host.reset();
+}
+
+unsigned MediaEngine::Impl::workerFor(const std::string& lessonId) {
+    std::lock_guard lock(mutex);
+    auto it = lessonWorker.find(lessonId);
+    if (it != lessonWorker.end()) return it->second;
+    // Least loaded by number of lessons: a lesson's viewers all cost on its worker.
+    const unsigned w =
+        static_cast<unsigned>(std::min_element(lessonsPerWorker.begin(), lessonsPerWorker.end()) -
+                              lessonsPerWorker.begin());
+    ++lessonsPerWorker[w];
+    lessonWorker.emplace(lessonId, w);
+    return w;
+}
+
+bool MediaEngine::Impl::findWorker(const std::string& lessonId, unsigned& w) const {
+    std::lock_guard lock(mutex);
+    auto it = lessonWorker.find(lessonId);
+    if (it == lessonWorker.end()) return false;
+    w = it->second;
+    return true;
+}
+
+LocalParams MediaEngine::Impl::localParams(WebRtcTransport& t) const {
+    LocalParams p;
+    p.iceUfrag = t.localUfrag();
+    p.icePwd = t.localPwd();
+    p.dtlsFingerprintSha256 = host->fingerprint();
+    for (const IceCandidate& c : host->candidates())
+        p.candidates.push_back(LocalCandidate{c.ip, c.port, c.tcp, c.priority});
+    // We send REMB, not transport-cc feedback: answering transport-cc would leave the
+    // publisher's send-side estimator without input.
+    p.transportCc = false;
+    return p;
+}
+
+SessionInfo MediaEngine::Impl::open(const std::string& lessonId, const std::string& source,
+                                    const std::string& offerSdp, bool publish) {
+    const SessionDescription offer = parseSdp(offerSdp);
+    if (offer.media.empty()) throw OfferError(422, "no_media", "the offer has no media section");
+    const MediaSection& first = offer.media.front();
+    RemoteIceDtls remote;
+    remote.iceUfrag = first.iceUfrag;
+    remote.icePwd = first.icePwd;
+    remote.fingerprintAlgorithm =
+        first.fingerprintAlgorithm.empty() ? "sha-256" : first.fingerprintAlgorithm;
+    remote.fingerprint = first.fingerprint;
+    if (remote.iceUfrag.empty() || remote.icePwd.empty())
+        throw OfferError(422, "ice_credentials_required", "the offer has no ICE ufrag/pwd");
+    if (remote.fingerprint.empty())
+        throw OfferError(422, "dtls_fingerprint_required", "the offer has no DTLS fingerprint");
+
+    const unsigned w = workerFor(lessonId);
+    SessionInfo info;
+    info.id = randomId();
+    const uint64_t consumerId = nextConsumerId++;
+    host->worker(w).runSync([&] {
+        WorkerState& st = *states[w];
+        Router& router = st.router(lessonId);
+        std::unique_ptr<Session> session;
+        if (publish)
+            session = std::make_unique<PublisherSession>(info.id, lessonId, source, router, *this,
+                                                         st.metrics);
+        else
+            session = std::make_unique<SubscriberSession>(info.id, lessonId, consumerId, router,
+                                                          *this, st.metrics);
+        session->setTransport(host->createTransport(w, remote, session.get()));
+        LocalParams local = localParams(session->transport());
+        if (!publish) {
+            local.audio = LocalStream{randomSsrc(), 0, "audio-" + info.id.substr(0, 8)};
+            local.video = LocalStream{randomSsrc(), randomSsrc(), "video-" + info.id.substr(0, 8)};
+            local.streamId = "lesson-" + lessonId;
+        }
+        // Throws OfferError: the session (and its transport) are destroyed on the way out.
+        NegotiatedSession negotiated =
+            negotiate(offer, local, publish ? Direction::RecvOnly : Direction::SendOnly);
+        session->configure(negotiated);
+        info.answerSdp = std::move(negotiated.answerSdp);
+        st.sessions.emplace(info.id, std::move(session));
+    });
+    std::lock_guard lock(mutex);
+    sessions.emplace(info.id, SessionEntry{w, lessonId, publish});
+    return info;
+}
+
+std::string MediaEngine::Impl::patch(const std::string& sessionId, const std::string& text) {
+    SessionEntry entry;
+    {
+        std::lock_guard lock(mutex);
+        auto it = sessions.find(sessionId);
+        if (it == sessions.end()) throw std::out_of_range("unknown session");
+        entry = it->second;
+    }
+    const SdpFragment frag = parseSdpFragment(text);
+    if (frag.iceUfrag.empty() || frag.icePwd.empty()) return {};  // trickle: ICE-lite ignores
+    std::string answer;
+    bool found = false;
+    host->worker(entry.worker).runSync([&] {
+        auto& st = *states[entry.worker];
+        auto it = st.sessions.find(sessionId);
+        if (it == st.sessions.end()) return;
+        found = true;
+        WebRtcTransport& t = it->second->transport();
+        t.restartIce(frag.iceUfrag, frag.icePwd);
+        answer = buildSdpFragment(localParams(t), it->second->bundleMid());
+    });
+    if (!found) throw std::out_of_range("unknown session");
+    return answer;
+}
+
+void MediaEngine::Impl::onSessionFailed(Session& session, const char* reason) {
+    spdlog::info("rtc: session {} of lesson {} ends: {}", session.id(), session.lessonId(), reason);
+    unsigned w;
+    {
+        std::lock_guard lock(mutex);
+        auto it = sessions.find(session.id());
+        if (it == sessions.end()) return;
+        w = it->second.worker;
+    }
+    // Not from inside the transport's callback: destroy on the next loop turn.
+    host->worker(w).post([this, w, id = session.id()] { destroySession(w, id, true); });
+}
+
+void MediaEngine::Impl::destroySession(unsigned w, const std::string& id, bool timedOut) {
+    WorkerState& st = *states[w];
+    auto it = st.sessions.find(id);
+    if (it == st.sessions.end()) return;
+    it->second->close();
+    st.sessions.erase(it);
+    st.metrics.add(timedOut ? st.metrics.sessionsClosedByTimeout : st.metrics.sessionsClosed);
+    std::lock_guard lock(mutex);
+    sessions.erase(id);
+}
+
+bool MediaEngine::Impl::close(const std::string& sessionId) {
+    unsigned w;
+    {
+        std::lock_guard lock(mutex);
+        auto it = sessions.find(sessionId);
+        if (it == sessions.end()) return false;
+        w = it->second.worker;
+    }
+    host->worker(w).runSync([&] { destroySession(w, sessionId, false); });
+    return true;
+}
+
+void MediaEngine::Impl::closeLesson(const std::string& lessonId) {
+    unsigned w;
+    if (!findWorker(lessonId, w)) return;
+    host->worker(w).runSync([&] {
+        WorkerState& st = *states[w];
+        std::vector<std::string> ids;
+        for (auto& [id, s] : st.sessions)
+            if (s->lessonId() == lessonId) ids.push_back(id);
+        for (auto& id : ids) destroySession(w, id, false);
+        for (auto it = st.links.begin(); it != st.links.end();) {
+            if (it->second->lessonId == lessonId) {
+                it->second->queue.close();
+                it->second->handle = nullptr;
+                it->second->router = nullptr;
+                it = st.links.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        st.routers.erase(lessonId);
+    });
+    std::lock_guard lock(mutex);
+    if (lessonWorker.erase(lessonId)) --lessonsPerWorker[w];
+}
+
+// ---------------------------------------------------------------- sources and sinks
+
+namespace {
+
+class SourceInputImpl : public SourceInput {
+public:
+    SourceInputImpl(std::shared_ptr<SourceLink> link, Worker& worker, WorkerState& st)
+        : link_(std::move(link)), worker_(worker), st_(st) {}
+    ~SourceInputImpl() override {
+        link_->queue.close();
+        try {
+            worker_.runSync([this] {
+                if (link_->router && link_->handle)
+                    link_->router->removeSource(link_->handle, steadyMs());
+                link_->handle = nullptr;
+                link_->router = nullptr;
+                st_.links.erase(link_.get());
+            });
+        } catch (const std::exception&) {
+            // The engine is gone: nothing left to detach from.
+        }
+    }
+    void pushRtp(MediaKind kind, const uint8_t* data, size_t size) override {
+        bool wake = false;
+        if (!link_->queue.push(kind, data, size, wake)) {
+            st_.metrics.add(st_.metrics.sourceQueueDrops);
+            return;
+        }
+        if (!wake) return;
+        // One drain task per burst; the queue re-arms when it runs dry.
+        worker_.post([link = link_] {
+            const int64_t now = steadyMs();
+            link->queue.drain([&](MediaKind k, const uint8_t* d, size_t n) {
+                if (link->router && link->handle)
+                    link->router->onSourceRtp(link->handle, k, d, n, now);
+            });
+        });
+    }
+
+private:
+    std::shared_ptr<SourceLink> link_;
+    Worker& worker_;
+    WorkerState& st_;
+};
+
+class SinkHandleImpl : public MediaEngine::SinkHandle {
+public:
+    SinkHandleImpl(Worker& worker, WorkerState& st, std::string lessonId, RtpSink* sink)
+        : worker_(worker), st_(st), lessonId_(std::move(lessonId)), sink_(sink) {}
+    ~SinkHandleImpl() override {
+        try {
+            worker_.runSync([this] {
+                if (Router* r = st_.findRouter(lessonId_)) r->removeSink(sink_);
+            });
+        } catch (const std::exception&) {
+        }
+    }
+
+private:
+    Worker& worker_;
+    WorkerState& st_;
+    std::string lessonId_;
+    RtpSink* sink_;
+};
+
+}  // namespace
+
+std::unique_ptr<SourceInput> MediaEngine::Impl::attachSource(const std::string& lessonId,
+                                                             const std::string& source,
+                                                             SourceInput::Listener* listener) {
+    const unsigned w = workerFor(lessonId);
+    auto link = std::make_shared<SourceLink>(lessonId, source, listener, w);
+    host->worker(w).runSync([&] {
+        WorkerState& st = *states[w];
+        Router& r = st.router(lessonId);
+        link->router = &r;
+        link->handle = r.addSource(source, link.get(), steadyMs());
+        st.links.emplace(link.get(), link);
+    });
+    return std::make_unique<SourceInputImpl>(link, host->worker(w), *states[w]);
+}
+
+std::unique_ptr<MediaEngine::SinkHandle> MediaEngine::Impl::addSink(const std::string& lessonId,
+                                                                    RtpSink* sink) {
+    const unsigned w = workerFor(lessonId);
+    host->worker(w).runSync([&] { states[w]->router(lessonId).addSink(sink); });
+    return std::make_unique<SinkHandleImpl>(host->worker(w), *states[w], lessonId, sink);
+}
+
+std::string MediaEngine::Impl::metricsText() const {
+    std::vector<const EngineMetrics*> all;
+    for (auto& st : states) all.push_back(&st->metrics);
+    std::string out = formatMetrics(all);
+    size_t pubs = 0, subs = 0, lessons = 0;
+    {
+        std::lock_guard lock(mutex);
+        for (auto& [id, e] : sessions) (e.publisher ? pubs : subs)++;
+        lessons = lessonWorker.size();
+    }
+    out += "# HELP cb_rtc_sessions Open WebRTC sessions\n# TYPE cb_rtc_sessions gauge\n";
+    out += "cb_rtc_sessions{kind=\"whip\"} " + std::to_string(pubs) + "\n";
+    out += "cb_rtc_sessions{kind=\"whep\"} " + std::to_string(subs) + "\n";
+    out += "# HELP cb_rtc_lessons Lessons with media state\n# TYPE cb_rtc_lessons gauge\n";
+    out += "cb_rtc_lessons " + std::to_string(lessons) + "\n";
+    out += host->metricsText();
+    return out;
+}
+
+// ---------------------------------------------------------------- MediaEngine
 
 MediaEngine::MediaEngine(EngineOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 MediaEngine::~MediaEngine() = default;
 
-SessionInfo MediaEngine::publish(const std::string&, const std::string&, const std::string&) {
-    throw OfferError(503, "media_unavailable", "media engine not available");
+SessionInfo MediaEngine::publish(const std::string& lessonId, const std::string& source,
+                                 const std::string& offerSdp) {
+    return impl_->open(lessonId, source.empty() ? "teacher" : source, offerSdp, true);
 }
-SessionInfo MediaEngine::subscribe(const std::string&, const std::string&) {
-    throw OfferError(503, "media_unavailable", "media engine not available");
+
+SessionInfo MediaEngine::subscribe(const std::string& lessonId, const std::string& offerSdp) {
+    return impl_->open(lessonId, {}, offerSdp, false);
 }
-std::string MediaEngine::patch(const std::string&, const std::string&) {
-    throw std::out_of_range("unknown session");
+
+std::string MediaEngine::patch(const std::string& sessionId, const std::string& sdpFragment) {
+    return impl_->patch(sessionId, sdpFragment);
 }
-bool MediaEngine::close(const std::string&) {
-    return false;
+
+bool MediaEngine::close(const std::string& sessionId) {
+    return impl_->close(sessionId);
 }
-void MediaEngine::closeLesson(const std::string&) {}
-std::unique_ptr<SourceInput> MediaEngine::attachSource(const std::string&, const std::string&,
-                                                       SourceInput::Listener*) {
-    return nullptr;
+
+void MediaEngine::closeLesson(const std::string& lessonId) {
+    impl_->closeLesson(lessonId);
 }
-void MediaEngine::setMainSource(const std::string&, const std::string&) {}
-std::string MediaEngine::mainSource(const std::string&) const {
-    return {};
+
+std::unique_ptr<SourceInput> MediaEngine::attachSource(const std::string& lessonId,
+                                                       const std::string& source,
+                                                       SourceInput::Listener* listener) {
+    return impl_->attachSource(lessonId, source, listener);
 }
-std::vector<std::string> MediaEngine::sources(const std::string&) const {
-    return {};
+
+void MediaEngine::setMainSource(const std::string& lessonId, const std::string& source) {
+    impl_->onLessonWorker(lessonId, true, [&](WorkerState& st) {
+        st.router(lessonId).setMainSource(source, steadyMs());
+    });
 }
-std::unique_ptr<MediaEngine::SinkHandle> MediaEngine::addSink(const std::string&, RtpSink*) {
-    return nullptr;
+
+std::string MediaEngine::mainSource(const std::string& lessonId) const {
+    std::string out;
+    impl_->onLessonWorker(lessonId, false, [&](WorkerState& st) {
+        if (Router* r = st.findRouter(lessonId)) out = r->mainSource();
+    });
+    return out;
 }
-void MediaEngine::requestKeyframe(const std::string&, const std::string&) {}
+
+std::vector<std::string> MediaEngine::sources(const std::string& lessonId) const {
+    std::vector<std::string> out;
+    impl_->onLessonWorker(lessonId, false, [&](WorkerState& st) {
+        if (Router* r = st.findRouter(lessonId)) out = r->sourceNames();
+    });
+    return out;
+}
+
+std::unique_ptr<MediaEngine::SinkHandle> MediaEngine::addSink(const std::string& lessonId,
+                                                              RtpSink* sink) {
+    return impl_->addSink(lessonId, sink);
+}
+
+void MediaEngine::requestKeyframe(const std::string& lessonId, const std::string& source) {
+    unsigned w;
+    if (!impl_->findWorker(lessonId, w)) return;
+    WorkerState* st = impl_->states[w].get();
+    impl_->host->worker(w).post([st, lessonId, source] {
+        if (Router* r = st->findRouter(lessonId)) r->requestKeyframe(source, steadyMs());
+    });
+}
+
 std::string MediaEngine::metricsText() const {
-    return {};
+    return impl_->metricsText();
 }
+
 uint16_t MediaEngine::port() const {
-    return impl_->options.port;
+    return impl_->host->port();
 }
 
 }  // namespace rtc

@@ -33,7 +33,11 @@ Router::~Router() = default;
 
 Router::Source* Router::addSource(const std::string& name, SourceFeedback* feedback,
                                   int64_t nowMs) {
-    if (Source* old = findSource(name)) removeSource(old, nowMs);
+    if (Source* old = findSource(name)) {
+        SourceFeedback* oldFeedback = old->feedback;
+        removeSource(old, nowMs);
+        if (oldFeedback) oldFeedback->onSourceReplaced();
+    }
     auto s = std::make_unique<Source>();
     s->name = name;
     s->feedback = feedback;

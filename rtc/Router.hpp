@@ -31,6 +31,8 @@ public:
         }
         // Whether the sender understands RTCP receiver feedback (RR/NACK/REMB).
         virtual bool wantsRtcp() const { return false; }
+        // Another source took this name: the handle is gone, stop feeding it.
+        virtual void onSourceReplaced() {}
     };
     struct Source;  // opaque handle, valid until removeSource()
 
