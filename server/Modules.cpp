@@ -1,6 +1,7 @@
 #include "server/Modules.hpp"
 
 #include "server/ModuleContext.hpp"
+#include "server/RtcModule.hpp"
 
 namespace server {
 
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<Module>> makeModules(ModuleContext& context) {
     std::vector<std::unique_ptr<Module>> modules;
     // One line per feature module, e.g.:
     // modules.push_back(std::make_unique<RtcModule>(context));
+    modules.push_back(std::make_unique<RtcModule>(context));  // WHIP/WHEP
     return modules;
 }
 
