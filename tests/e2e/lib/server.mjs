@@ -30,14 +30,15 @@ export async function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// opts.args: extra CLI args; opts.dataDir: reuse a data dir (restart tests).
+// opts.args: extra CLI args; opts.dataDir: reuse a data dir (restart tests);
+// opts.httpHost: listen address (e.g. 0.0.0.0 for clients in a network namespace).
 export async function startServer(opts = {}) {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'cb-e2e-'));
   const httpPort = opts.httpPort ?? await freePort();
   const rtcPort = opts.rtcPort ?? await freePort();
   const rtmpPort = opts.rtmpPort ?? await freePort();
   const srtPort = opts.srtPort ?? await freePort();
-  const args = [opts.command ?? 'serve', '--data', dataDir, '--http', `127.0.0.1:${httpPort}`,
+  const args = [opts.command ?? 'serve', '--data', dataDir, '--http', `${opts.httpHost ?? '127.0.0.1'}:${httpPort}`,
     '--rtc-port', String(rtcPort), '--rtmp-port', String(rtmpPort), '--srt-port', String(srtPort),
     '--admin-password', ADMIN_PASSWORD, ...(opts.args ?? [])];
   const proc = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
