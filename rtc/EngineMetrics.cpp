@@ -11,11 +11,11 @@ std::string formatMetrics(const std::vector<const EngineMetrics*>& workers) {
         EngineMetrics::Counter EngineMetrics::*field;
     };
     static const Row rows[] = {
-        {"cb_rtc_packets_in_total", "RTP packets received from publishers and sources",
+        {"cb_rtc_router_packets_in_total", "RTP packets received from publishers and sources",
          &EngineMetrics::packetsIn},
-        {"cb_rtc_bytes_in_total", "RTP bytes received", &EngineMetrics::bytesIn},
-        {"cb_rtc_packets_out_total", "RTP packets sent to subscribers", &EngineMetrics::packetsOut},
-        {"cb_rtc_bytes_out_total", "RTP bytes sent to subscribers", &EngineMetrics::bytesOut},
+        {"cb_rtc_router_bytes_in_total", "RTP bytes received", &EngineMetrics::bytesIn},
+        {"cb_rtc_router_packets_out_total", "RTP packets sent to subscribers", &EngineMetrics::packetsOut},
+        {"cb_rtc_router_bytes_out_total", "RTP bytes sent to subscribers", &EngineMetrics::bytesOut},
         {"cb_rtc_rtcp_in_total", "RTCP packets received", &EngineMetrics::rtcpIn},
         {"cb_rtc_rtcp_out_total", "RTCP packets sent", &EngineMetrics::rtcpOut},
         {"cb_rtc_nacks_received_total", "NACKed packets requested by subscribers",
@@ -27,9 +27,6 @@ std::string formatMetrics(const std::vector<const EngineMetrics*>& workers) {
          &EngineMetrics::plisReceived},
         {"cb_rtc_keyframe_requests_total", "Keyframe requests sent to sources (after throttling)",
          &EngineMetrics::keyframeRequests},
-        {"cb_rtc_srtp_errors_total", "SRTP/SRTCP protect or unprotect failures",
-         &EngineMetrics::srtpErrors},
-        {"cb_rtc_send_errors_total", "Socket send failures", &EngineMetrics::sendErrors},
         {"cb_rtc_drops_total", "Malformed or unroutable packets dropped", &EngineMetrics::drops},
         {"cb_rtc_source_queue_drops_total", "In-process source packets dropped (queue full)",
          &EngineMetrics::sourceQueueDrops},
