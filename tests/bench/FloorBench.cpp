@@ -1,0 +1,254 @@
+// The per-packet floor of fan-out on this machine (issue 6, point 3): what it costs at least
+// to get one 1,200-byte SRTP packet to one subscriber = SRTP protect + a UDP send. Sends go
+// to loopback receivers drained by another thread; on loopback the kernel's receive work
+// (softirq) runs in the sender's context, so it is counted here as it is for a server.
+// docs/BENCHMARKS.md ("Per-packet floor") turns the figures into subscribers per core.
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "rtc/ByteWriter.hpp"
+#include "rtc/SrtpProtector.hpp"
+#include "rtc/SrtpSession.hpp"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+namespace {
+
+constexpr size_t kPacket = 1200;
+constexpr int kReceivers = 64;  // distinct destinations, like distinct subscribers
+
+// kReceivers loopback UDP sockets, drained by one thread with recvmmsg (their cost is not
+// the sender's, except the kernel receive path that loopback charges to the sender).
+class Receivers {
+public:
+    Receivers() {
+        epoll_ = epoll_create1(0);
+        for (int i = 0; i < kReceivers; ++i) {
+            int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            int buf = 4 << 20;
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+            if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+                throw std::runtime_error("bind");
+            socklen_t len = sizeof a;
+            getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+            addrs_.push_back(a);
+            fds_.push_back(fd);
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.fd = fd;
+            epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+        }
+        thread_ = std::thread([this] { drain(); });
+    }
+    ~Receivers() {
+        stop_ = true;
+        thread_.join();
+        for (int fd : fds_) close(fd);
+        close(epoll_);
+    }
+    const sockaddr_in& addr(int i) const { return addrs_[i % kReceivers]; }
+
+private:
+    void drain() {
+        static uint8_t bufs[64][2048];
+        iovec iov[64];
+        mmsghdr msgs[64];
+        epoll_event evs[kReceivers];
+        while (!stop_) {
+            int n = epoll_wait(epoll_, evs, kReceivers, 50);
+            for (int i = 0; i < n; ++i) {
+                for (;;) {
+                    for (int k = 0; k < 64; ++k) {
+                        iov[k] = {bufs[k], sizeof bufs[k]};
+                        msgs[k].msg_hdr = {};
+                        msgs[k].msg_hdr.msg_iov = &iov[k];
+                        msgs[k].msg_hdr.msg_iovlen = 1;
+                    }
+                    if (recvmmsg(evs[i].data.fd, msgs, 64, MSG_DONTWAIT, nullptr) < 64) break;
+                }
+            }
+        }
+    }
+    int epoll_ = -1;
+    std::vector<int> fds_;
+    std::vector<sockaddr_in> addrs_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+Receivers& receivers() {
+    static Receivers r;
+    return r;
+}
+
+std::vector<uint8_t> rtpPacket(uint16_t seq) {
+    std::vector<uint8_t> p(kPacket + 64, 0x5A);
+    p[0] = 0x80;
+    p[1] = 96;
+    rtc::store16(p.data() + 2, seq);
+    rtc::store32(p.data() + 4, 123456);
+    rtc::store32(p.data() + 8, 0x01020304);
+    return p;
+}
+
+int udpSocket() {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int buf = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    return fd;
+}
+
+// One sendto per packet, each to the next destination: the naive server.
+void BM_SendtoFanout(benchmark::State& st) {
+    auto& rx = receivers();
+    int fd = udpSocket();
+    auto pkt = rtpPacket(1);
+    int i = 0;
+    for (auto _ : st) {
+        const sockaddr_in& a = rx.addr(i++);
+        sendto(fd, pkt.data(), kPacket, 0, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+    }
+    st.SetItemsProcessed(st.iterations());
+    close(fd);
+}
+
+// sendmmsg of a batch, each datagram to a different destination (fan-out of one packet to
+// `batch` subscribers in one system call).
+void BM_SendmmsgFanout(benchmark::State& st) {
+    auto& rx = receivers();
+    const int batch = static_cast<int>(st.range(0));
+    int fd = udpSocket();
+    auto pkt = rtpPacket(1);
+    std::vector<iovec> iov(batch);
+    std::vector<mmsghdr> msgs(batch);
+    int next = 0;
+    for (auto _ : st) {
+        for (int k = 0; k < batch; ++k) {
+            iov[k] = {pkt.data(), kPacket};
+            msgs[k].msg_hdr = {};
+            msgs[k].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addr(next++));
+            msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+            msgs[k].msg_hdr.msg_iov = &iov[k];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+        }
+        int sent = 0;
+        while (sent < batch) {
+            int n = sendmmsg(fd, msgs.data() + sent, batch - sent, 0);
+            if (n <= 0) break;
+            sent += n;
+        }
+    }
+    st.SetItemsProcessed(st.iterations() * batch);
+    close(fd);
+}
+
+// UDP GSO: `segs` packets to ONE destination in one send (applies when a server sends several
+// packets of a frame to the same subscriber; not to one packet for many subscribers).
+void BM_GsoOneDestination(benchmark::State& st) {
+    auto& rx = receivers();
+    const int segs = static_cast<int>(st.range(0));
+    int fd = udpSocket();
+    std::vector<uint8_t> buf(kPacket * segs, 0x5A);
+    int seg = kPacket;
+    if (setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) < 0) {
+        st.SkipWithError("setsockopt(UDP_SEGMENT) failed");
+        close(fd);
+        return;
+    }
+    int i = 0;
+    for (auto _ : st) {
+        const sockaddr_in& a = rx.addr(i++);
+        sendto(fd, buf.data(), buf.size(), 0, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+    }
+    st.SetItemsProcessed(st.iterations() * segs);
+    close(fd);
+}
+
+rtc::SrtpProfile profileOf(const benchmark::State& st) {
+    return st.range(0) ? rtc::SrtpProfile::AeadAes128Gcm : rtc::SrtpProfile::AesCm128HmacSha1_80;
+}
+const uint8_t kKey[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+const uint8_t kSalt[14] = {21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34};
+
+// The floor itself: per subscriber, copy + protect (each subscriber has its own keys) into a
+// batch, then one sendmmsg for the batch — what a server must at least do per packet.
+template <typename Protector>
+void protectAndSend(benchmark::State& st, std::vector<std::unique_ptr<Protector>>& subs) {
+    auto& rx = receivers();
+    constexpr int kBatch = 32;
+    int fd = udpSocket();
+    auto tmpl = rtpPacket(0);
+    std::vector<std::vector<uint8_t>> bufs(kBatch, std::vector<uint8_t>(kPacket + 64));
+    iovec iov[kBatch];
+    mmsghdr msgs[kBatch];
+    uint16_t seq = 0;
+    int next = 0;
+    for (auto _ : st) {
+        for (int k = 0; k < kBatch; ++k) {
+            std::memcpy(bufs[k].data(), tmpl.data(), kPacket);
+            rtc::store16(bufs[k].data() + 2, seq);
+            size_t len = kPacket;
+            subs[k]->protectRtp(bufs[k].data(), len, bufs[k].size());
+            iov[k] = {bufs[k].data(), len};
+            msgs[k].msg_hdr = {};
+            msgs[k].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addr(next++));
+            msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+            msgs[k].msg_hdr.msg_iov = &iov[k];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+        }
+        ++seq;
+        int sent = 0;
+        while (sent < kBatch) {
+            int n = sendmmsg(fd, msgs + sent, kBatch - sent, 0);
+            if (n <= 0) break;
+            sent += n;
+        }
+    }
+    st.SetItemsProcessed(st.iterations() * kBatch);
+    st.SetLabel(st.range(0) ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
+    close(fd);
+}
+
+void BM_FloorOpenssl(benchmark::State& st) {
+    const auto prof = profileOf(st);
+    std::vector<std::unique_ptr<rtc::SrtpProtector>> subs;
+    for (int k = 0; k < 32; ++k)
+        subs.push_back(
+            std::make_unique<rtc::SrtpProtector>(prof, kKey, 16, kSalt, rtc::srtpSaltLength(prof)));
+    protectAndSend(st, subs);
+}
+
+void BM_FloorLibsrtp(benchmark::State& st) {
+    const auto prof = profileOf(st);
+    std::vector<std::unique_ptr<rtc::SrtpSession>> subs;
+    for (int k = 0; k < 32; ++k)
+        subs.push_back(std::make_unique<rtc::SrtpSession>(prof, kKey, 16, kSalt,
+                                                          rtc::srtpSaltLength(prof),
+                                                          rtc::SrtpSession::Direction::Outbound));
+    protectAndSend(st, subs);
+}
+
+}  // namespace
+
+BENCHMARK(BM_SendtoFanout);
+BENCHMARK(BM_SendmmsgFanout)->Arg(8)->Arg(32);
+BENCHMARK(BM_GsoOneDestination)->Arg(4)->Arg(16);
+BENCHMARK(BM_FloorOpenssl)->Arg(0)->Arg(1);
+BENCHMARK(BM_FloorLibsrtp)->Arg(0)->Arg(1);
+BENCHMARK_MAIN();
