@@ -38,10 +38,26 @@ PortDemux::PortDemux(TransportHost& host, Worker& worker,
                      const std::vector<SocketAddress>& bindAddresses)
     : host_(host), worker_(worker), scratch_(SendBatch::kSlotSize) {
     try {
-        for (const auto& a : bindAddresses) {
-            sockets_.push_back(std::make_unique<UdpSocket>(a));
-            batches_.push_back(std::make_unique<SendBatch>(sockets_.back()->fd()));
-            listeners_.push_back(listenTcp(a));
+        uint16_t chosen = 0;
+        for (auto a : bindAddresses) {
+            if (a.port() == 0 && chosen) a = SocketAddress::parse(a.ip(), chosen);
+            // Port 0 (tests): UDP picks the port, TCP must get the same number; retry
+            // with a fresh one when TCP's is taken.
+            for (int attempt = 0;; ++attempt) {
+                auto udp = std::make_unique<UdpSocket>(a);
+                SocketAddress bound = a;
+                if (a.port() == 0) bound = SocketAddress::parse(a.ip(), udp->localAddress().port());
+                try {
+                    listeners_.push_back(listenTcp(bound));
+                } catch (const std::system_error&) {
+                    if (a.port() != 0 || attempt > 20) throw;
+                    continue;
+                }
+                batches_.push_back(std::make_unique<SendBatch>(udp->fd()));
+                sockets_.push_back(std::move(udp));
+                chosen = sockets_.back()->localAddress().port();
+                break;
+            }
         }
     } catch (...) {
         for (int fd : listeners_) ::close(fd);

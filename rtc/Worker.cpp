@@ -45,6 +45,12 @@ void Worker::start() {
 }
 
 void Worker::stop() {
+    {
+        // Later posts are dropped at once, so runSync() callers see broken_promise
+        // instead of waiting for a loop that will not run again.
+        std::lock_guard<std::mutex> lock(tasksMutex_);
+        accepting_ = false;
+    }
     if (running_.exchange(false)) {
         uint64_t one = 1;
         (void)!::write(wakeFd_, &one, sizeof(one));
@@ -56,6 +62,7 @@ void Worker::post(Task fn) {
     bool wake;
     {
         std::lock_guard<std::mutex> lock(tasksMutex_);
+        if (!accepting_) return;
         wake = tasks_.empty();
         tasks_.push_back(std::move(fn));
     }
@@ -73,7 +80,8 @@ void Worker::runSync(const Task& fn) {
     }
     auto done = std::make_shared<std::promise<void>>();
     auto result = done->get_future();
-    post([fn, done] {
+    // The task owns the only reference: dropping it breaks the promise.
+    post([fn, done = std::move(done)] {
         try {
             fn();
             done->set_value();
@@ -206,6 +214,13 @@ void Worker::run() {
         for (auto& hook : iterationHooks_) hook();
         busyNs_.fetch_add(nsSince(wake), std::memory_order_relaxed);
     }
+    std::vector<Task> dropped;
+    {
+        std::lock_guard<std::mutex> lock(tasksMutex_);
+        accepting_ = false;
+        dropped.swap(tasks_);
+    }
+    dropped.clear();
     threadId_.store(std::thread::id());
 }
 

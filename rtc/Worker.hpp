@@ -73,6 +73,7 @@ private:
 
     std::mutex tasksMutex_;
     std::vector<Task> tasks_;
+    bool accepting_ = true;  // guarded by tasksMutex_
     std::vector<Task> runningTasks_;
 
     TimerId nextTimerId_ = 1;
