@@ -1,0 +1,76 @@
+// Crash safety and joins: kill -9 of the server while recording, then a restart closes the
+// recording and it plays; a source dropped for 5 s and restored continues one recording
+// whose duration is the wall time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, makeLiveLesson, sleep } from './lib/server.mjs';
+import { waitFor, recordingDirs, probe, addSource } from './lib/recording.mjs';
+
+test('kill -9 while recording: after a restart the recording is closed and plays >= 8 s', { timeout: 180000 }, async () => {
+  let server = await startServer({ keepData: true });
+  const dataDir = server.dataDir;
+  try {
+    const world = await makeLiveLesson(server, { record: true });
+    const lessonId = world.lesson.id;
+    await addSource(server, world.admin, lessonId);
+    await waitFor('the recording to start', () => recordingDirs(dataDir, lessonId).length > 0, 60000, 100);
+    const dir = recordingDirs(dataDir, lessonId)[0];
+    await sleep(10000);
+    await server.stop('SIGKILL');
+
+    server = await startServer({ dataDir });
+    const recs = await waitFor('the recovered recording', async () => {
+      const r = await server.api('GET', `/api/v1/lessons/${lessonId}/recordings`, { token: world.admin });
+      return r.json?.find((x) => x.recovered) ? r.json : null;
+    }, 30000);
+    const first = recs.find((x) => x.recovered);
+    assert.equal(first.state, 'finished');
+    assert.ok(first.duration >= 8, `recovered duration ${first.duration}`);
+    const p = probe(join(dir, 'recording.mp4'));
+    assert.ok(p.duration >= 8, `ffprobe duration ${p.duration}`);
+    assert.ok(p.codecs.some((c) => c.startsWith('h264')));
+    assert.equal(p.decodeErrors, '');
+    assert.equal(probe(join(dir, 'recording.m3u8')).decodeErrors, '');
+    assert.ok(first.resource_id, 'the recovered recording enters the library');
+    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    assert.match(metrics, /cb_recordings_recovered_total 1/);
+    // The lesson is still live after the restart, so it is recorded again; ending it
+    // finishes that second recording.
+    assert.equal((await server.api('POST', `/api/v1/lessons/${lessonId}/end`, { token: world.admin })).status, 200);
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a source dropped for 5 s and restored: one recording, as long as the wall time', { timeout: 180000 }, async () => {
+  const server = await startServer();
+  try {
+    const world = await makeLiveLesson(server, { record: true });
+    const lessonId = world.lesson.id;
+    const src = await addSource(server, world.admin, lessonId);
+    await waitFor('the recording to start', () => recordingDirs(server.dataDir, lessonId).length > 0, 60000, 100);
+    const t0 = Date.now();
+    await sleep(6000);
+    const del = await server.api('DELETE', `/api/v1/lessons/${lessonId}/sources/${src.id}`, { token: world.admin });
+    assert.ok(del.status < 300, del.text);
+    await sleep(5000);
+    await addSource(server, world.admin, lessonId);
+    await sleep(6000);
+    const end = await server.api('POST', `/api/v1/lessons/${lessonId}/end`, { token: world.admin });
+    assert.equal(end.status, 200);
+    const wall = (Date.now() - t0) / 1000;
+    const dirs = recordingDirs(server.dataDir, lessonId);
+    assert.equal(dirs.length, 1, 'one recording');
+    const p = probe(join(dirs[0], 'recording.mp4'));
+    assert.equal(p.decodeErrors, '');
+    // The restored source starts with a keyframe a moment after it is added: allow for it.
+    assert.ok(Math.abs(p.duration - wall) <= 1.5, `duration ${p.duration} vs wall ${wall}`);
+    const recs = await server.api('GET', `/api/v1/lessons/${lessonId}/recordings`, { token: world.admin });
+    assert.equal(recs.json.length, 1);
+  } finally {
+    await server.cleanup();
+  }
+});
