@@ -225,6 +225,7 @@ json runLoad(const LoadOptions& o) {
     Totals a = collect(sub);
     sub.loop.call([&] { shared.latency.reset(); });
     ProcSample s0 = sampleProc(o.serverPid), self0 = sampleProc(0);
+    CoreTimes c0 = sampleCores();
     auto w0 = std::chrono::steady_clock::now();
     for (double left = o.duration; left > 0; left -= 5) {
         sleepSeconds(std::min(5.0, left));
@@ -232,6 +233,7 @@ json runLoad(const LoadOptions& o) {
     }
     double window = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     ProcSample s1 = sampleProc(o.serverPid), self1 = sampleProc(0);
+    CoreTimes c1 = sampleCores();
     Totals b = collect(sub);
     int64_t p50 = 0, p99 = 0, pmax = 0;
     uint64_t latCount = 0;
@@ -274,6 +276,7 @@ json runLoad(const LoadOptions& o) {
         {"server_peak_rss_kib", s1.hwmKiB},
         {"server_rss_kib", s1.rssKiB},
         {"server_threads", s1.threads},
+        {"core_busy_pct", busyPercent(c0, c1)},
         {"load_cpu_pct", 100.0 * (self1.cpuSeconds - self0.cpuSeconds) / window},
         {"packets_delivered", b.packets - a.packets},
         {"bytes_delivered", b.bytes - a.bytes},

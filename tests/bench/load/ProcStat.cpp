@@ -38,4 +38,30 @@ ProcSample sampleProc(int pid) {
     return s;
 }
 
+CoreTimes sampleCores() {
+    CoreTimes t;
+    std::ifstream stat("/proc/stat");
+    std::string line;
+    while (std::getline(stat, line)) {
+        if (line.rfind("cpu", 0) != 0 || line.size() < 4 || line[3] == ' ') continue;
+        std::istringstream in(line);
+        std::string name;
+        uint64_t user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+        in >> name >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal;
+        uint64_t busy = user + nice + sys + irq + softirq + steal;
+        t.busy.push_back(busy);
+        t.total.push_back(busy + idle + iowait);
+    }
+    return t;
+}
+
+std::vector<double> busyPercent(const CoreTimes& a, const CoreTimes& b) {
+    std::vector<double> r;
+    for (size_t i = 0; i < a.busy.size() && i < b.busy.size(); ++i) {
+        uint64_t total = b.total[i] - a.total[i];
+        r.push_back(total ? 100.0 * static_cast<double>(b.busy[i] - a.busy[i]) / total : 0.0);
+    }
+    return r;
+}
+
 }  // namespace load

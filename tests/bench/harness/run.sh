@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Fan-out benchmark, ClassBridge vs Janus (issue 6). One command, as root:
+#   bash tests/bench/harness/run.sh [--quick] [--servers "janus classbridge"] [--steps "100 250"]
+#                                   [--duration 30] [--out DIR] [--no-docs]
+# Builds nothing: needs build-bench/bench/cb-load (cmake --build build-bench --target cb-load)
+# and a classbridge binary ($CB_BINARY, default build/classbridge). See docs/benchmark-harness.md.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+HARNESS=$ROOT/tests/bench/harness
+source "$HARNESS/lib.sh"
+
+SERVERS="janus classbridge"
+STEPS="100 250 500 1000 2000 3000 4000"
+DURATION=30
+WARMUP=5
+JOIN_RATE=${JOIN_RATE:-100}
+OUT=""
+DOCS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) STEPS="10 25"; DURATION=10; WARMUP=2 ;;
+    --servers) SERVERS=$2; shift ;;
+    --steps) STEPS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    --no-docs) DOCS=0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "$(id -u)" -eq 0 ] || { echo "run.sh needs root (network namespaces)" >&2; exit 2; }
+LOAD_BIN=${CB_LOAD:-$ROOT/build-bench/bench/cb-load}
+CB_BIN=${CB_BINARY:-$ROOT/build/classbridge}
+[ -x "$LOAD_BIN" ] || { echo "missing $LOAD_BIN (cmake --build build-bench --target cb-load)" >&2; exit 2; }
+case " $SERVERS " in *" classbridge "*) [ -x "$CB_BIN" ] || { echo "missing $CB_BIN" >&2; exit 2; } ;; esac
+OUT=${OUT:-$(mktemp -d /tmp/cb-bench.XXXXXX)}
+mkdir -p "$OUT/results"
+MEDIA=${CB_BENCH_MEDIA:-/tmp/cb-bench-media}
+bash "$HARNESS/media.sh" "$MEDIA"
+
+SERVER_PID=""
+cleanup() { stop_pid "$SERVER_PID"; ns_down; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ns_up
+ulimit -n 65536 2>/dev/null || true
+
+# Starts $1 fresh (new process per step: peak RSS per step, no leftovers), sets SERVER_PID and
+# the cb-load arguments for it.
+start_server() {
+  local server=$1 dir=$2
+  case "$server" in
+    janus)
+      janus_start "$dir"
+      SERVER_PID=$JANUS_PID
+      SERVER_ARGS=(--server janus --base "$JANUS_BASE" --mountpoint 1
+        --video-port "$JANUS_VIDEO_PORT" --audio-port "$JANUS_AUDIO_PORT") ;;
+    classbridge)
+      cb_start "$dir" "$CB_BIN"
+      SERVER_PID=$CB_PID
+      SERVER_ARGS=(--server classbridge --base "$CB_BASE" --lesson "$CB_LESSON"
+        --publisher-token "$CB_TEACHER_TOKEN" --viewer-token "$CB_CLASSROOM_TOKEN") ;;
+  esac
+}
+
+# A step holds when every subscriber joined and got a keyframe, loss < 0.5 % and p99 < 20 ms.
+holds() {
+  jq -e --argjson n "$2" '.connected == $n and .with_keyframe == $n and .loss_pct < 0.5
+    and .latency_p99_ms < 20' "$1" >/dev/null
+}
+
+declare -A FAILED=()
+log "servers: $SERVERS; steps: $STEPS; window ${DURATION}s; results in $OUT"
+# Steps interleave the servers (janus 100, classbridge 100, janus 250, ...) so that both see
+# the same background load of this shared machine at about the same time.
+for n in $STEPS; do
+  for server in $SERVERS; do
+    [ -z "${FAILED[$server]:-}" ] || continue
+    dir="$OUT/$server-$n"; mkdir -p "$dir"
+    log "$server: N=$n"
+    if ! start_server "$server" "$dir"; then FAILED[$server]=start; continue; fi
+    result="$OUT/results/$server-$n.json"
+    join_timeout=$((30 + n / 50))
+    if nsc taskset -c "$LOAD_CPU" "$LOAD_BIN" "${SERVER_ARGS[@]}" --server-ip "$SERVER_IP" \
+        --local-ip "$CLIENT_IP" --media "$MEDIA" -n "$n" --join-rate "$JOIN_RATE" \
+        --join-timeout "$join_timeout" --warmup "$WARMUP" --duration "$DURATION" \
+        --server-pid "$SERVER_PID" -o "$result" >"$dir/load.out" 2>"$dir/load.err"; then
+      jq -c '{server,subscribers,connected,with_keyframe,loss_pct,latency_p50_ms,latency_p99_ms,
+        server_cpu_pct,server_peak_rss_kib,load_cpu_pct,join_p50_ms}' "$result" >&2
+      holds "$result" "$n" || { log "$server does not hold N=$n: ladder stops"; FAILED[$server]=$n; }
+    else
+      log "$server: load client failed at N=$n: $(tail -3 "$dir/load.err")"
+      FAILED[$server]=$n
+    fi
+    stop_pid "$SERVER_PID"; SERVER_PID=""
+    sleep 1
+  done
+done
+
+/usr/bin/python3 "$HARNESS/summarise.py" "$OUT" > "$OUT/fanout.md"
+gnuplot -e "datafile='$OUT/fanout.dat'; outfile='$OUT/fanout.png'" "$HARNESS/fanout.gp"
+if [ "$DOCS" = 1 ]; then
+  /usr/bin/python3 "$HARNESS/summarise.py" --update-doc "$ROOT/docs/BENCHMARKS.md" "$OUT"
+  mkdir -p "$ROOT/docs/img"; cp "$OUT/fanout.png" "$ROOT/docs/img/fanout.png"
+  log "docs/BENCHMARKS.md and docs/img/fanout.png updated"
+fi
+cat "$OUT/fanout.md"
