@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fan-out benchmark, ClassBridge vs Janus (issue 6). One command, as root:
 #   bash tests/bench/harness/run.sh [--quick] [--servers "janus classbridge"] [--steps "100 250"]
-#                                   [--duration 30] [--out DIR] [--no-docs]
+#                                   [--duration 30] [--out DIR] [--no-docs] [--no-floor]
 # Builds nothing: needs build-bench/bench/cb-load (cmake --build build-bench --target cb-load)
 # and a classbridge binary ($CB_BINARY, default build/classbridge). See docs/benchmark-harness.md.
 set -euo pipefail
@@ -16,9 +16,11 @@ WARMUP=5
 JOIN_RATE=${JOIN_RATE:-100}
 OUT=""
 DOCS=1
+FLOOR=1
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) STEPS="10 25"; DURATION=10; WARMUP=2 ;;
+    --quick) STEPS="10 25"; DURATION=10; WARMUP=2; FLOOR=0 ;;
+    --no-floor) FLOOR=0 ;;
     --servers) SERVERS=$2; shift ;;
     --steps) STEPS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
@@ -68,6 +70,14 @@ holds() {
   jq -e --argjson n "$2" '.connected == $n and .with_keyframe == $n and .loss_pct < 0.5
     and .latency_p99_ms < 20' "$1" >/dev/null
 }
+
+# The per-packet floor first, in the same run as the ladder.
+FLOOR_BIN=${CB_FLOOR:-$ROOT/build-bench/bench/FloorBench}
+if [ "$FLOOR" = 1 ] && [ -x "$FLOOR_BIN" ]; then
+  log "per-packet floor (FloorBench; CPU time of the sending thread)"
+  "$FLOOR_BIN" --benchmark_min_time=1 --benchmark_format=json \
+    >"$OUT/floor.json" 2>"$OUT/floor.err" || log "FloorBench failed: $(tail -2 "$OUT/floor.err")"
+fi
 
 declare -A FAILED=()
 log "servers: $SERVERS; steps: $STEPS; window ${DURATION}s; results in $OUT"

@@ -8,6 +8,8 @@ import sys
 
 BEGIN = "<!-- fanout-results:begin -->"
 END = "<!-- fanout-results:end -->"
+FLOOR_BEGIN = "<!-- floor-results:begin -->"
+FLOOR_END = "<!-- floor-results:end -->"
 NAMES = {"classbridge": "ClassBridge", "janus": "Janus 1.1.2"}
 
 
@@ -93,14 +95,69 @@ def table(res, out):
     return "\n".join(lines) + "\n"
 
 
-def update_doc(doc, block):
+def floor_block(out, res):
+    path = os.path.join(out, "floor.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        bench = json.load(fh).get("benchmarks", [])
+    pps = next((r["media_pps"] for s in res.values() for r in s.values() if "media_pps" in r), 226.0)
+    lines = [f"Per-packet CPU cost (CPU time of the sending thread, 1,200-byte packets, loopback) "
+             f"and the bound it implies for this stream ({pps:.0f} packets/s per subscriber: "
+             f"subscribers per core = 10⁶ / (µs per packet × {pps:.0f})).", "",
+             "| benchmark | what | µs per packet | subscribers per core (bound) |",
+             "|---|---|---:|---:|"]
+    what = {
+        "BM_SendtoFanout": "one sendto per packet",
+        "BM_SendmmsgFanout/8": "sendmmsg, 8 destinations per call",
+        "BM_SendmmsgFanout/32": "sendmmsg, 32 destinations per call",
+        "BM_GsoOneDestination/4": "UDP GSO, 4 segments to one destination",
+        "BM_GsoOneDestination/16": "UDP GSO, 16 segments to one destination",
+        "BM_FloorOpenssl/0": "copy + protect (OpenSSL EVP) + sendmmsg/32",
+        "BM_FloorOpenssl/1": "copy + protect (OpenSSL EVP) + sendmmsg/32",
+        "BM_FloorLibsrtp/0": "copy + protect (libsrtp2, NSS) + sendmmsg/32",
+        "BM_FloorLibsrtp/1": "copy + protect (libsrtp2, NSS) + sendmmsg/32",
+    }
+    floor = {}
+    for b in bench:
+        ips = b.get("items_per_second")
+        if not ips or b.get("error_occurred"):
+            continue
+        us = 1e6 / ips
+        subs = 1e6 / (us * pps)
+        floor[b["name"]] = subs
+        label = f" ({b['label']})" if b.get("label") else ""
+        lines.append(f"| {b['name']} | {what.get(b['name'], '')}{label} | {us:.2f} | {subs:.0f} |")
+    cm = floor.get("BM_FloorOpenssl/0")
+    if cm:
+        lines.append("")
+        lines.append(f"Floor with the suite Chromium uses (AES_CM_128_HMAC_SHA1_80, OpenSSL EVP "
+                     f"protect, sendmmsg): **≈ {cm:.0f} subscribers per core**.")
+        c = res.get("classbridge", {})
+        held = [r for n, r in sorted(c.items()) if holds(r)]
+        if held:
+            r = held[-1]
+            proj = r["subscribers"] * 100 / max(r["server_cpu_pct"], 1e-9)
+            lines.append(f"ClassBridge at its largest step held ({r['subscribers']}) costs "
+                         f"{r['server_cpu_us_per_sub_second']:.0f} µs per subscriber-second, i.e. "
+                         f"≈ {proj:.0f} subscribers per full core: **{100 * proj / cm:.0f} % of "
+                         f"the floor**.")
+    return "\n".join(lines) + "\n"
+
+
+def replace_block(text, begin, end, block, heading):
+    wrapped = f"{begin}\n{block}{end}"
+    if begin in text and end in text:
+        a, b = text.index(begin), text.index(end) + len(end)
+        return text[:a] + wrapped + text[b:]
+    return text.rstrip("\n") + f"\n\n{heading}\n\n" + wrapped + "\n"
+
+
+def update_doc(doc, block, fblock):
     text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-    wrapped = f"{BEGIN}\n{block}{END}"
-    if BEGIN in text and END in text:
-        a, b = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:a] + wrapped + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n## Fan-out (issue 6)\n\n" + wrapped + "\n"
+    text = replace_block(text, BEGIN, END, block, "## Fan-out (issue 6)")
+    if fblock:
+        text = replace_block(text, FLOOR_BEGIN, FLOOR_END, fblock, "## Per-packet floor")
     with open(doc, "w") as fh:
         fh.write(text)
 
@@ -111,11 +168,13 @@ def main():
     if args and args[0] == "--update-doc":
         doc, args = args[1], args[2:]
     out = args[0]
-    block = table(load(out), out)
+    res = load(out)
+    block = table(res, out)
+    fblock = floor_block(out, res)
     if doc:
-        update_doc(doc, block)
+        update_doc(doc, block, fblock)
     else:
-        sys.stdout.write(block)
+        sys.stdout.write(block + "\n" + (fblock or ""))
 
 
 if __name__ == "__main__":

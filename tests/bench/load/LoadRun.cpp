@@ -298,6 +298,7 @@ json runLoad(const LoadOptions& o) {
         {"srtp_suite_subscribers", subSuite},
         {"publisher_transport", pubSuite},
         {"media_kbps", media.bitrateKbps()},
+        {"media_pps", media.packetsPerSecond()},
     };
     for (const auto& loc : locations) {
         try {

@@ -51,6 +51,10 @@ MediaFile::MediaFile(const std::string& dir) {
         uint32_t ts0 = rtc::load32(pkts.front().data() + 4);
         uint32_t idx = 0;
         for (auto& p : pkts) {
+            // Access unit delimiters (NAL 9, added by h264parse) are dropped: WebRTC senders do
+            // not send them, and they would add 30 tiny packets/s to the per-packet load.
+            size_t hl = rtpHeaderLen(p.data(), p.size());
+            if (kind == Kind::Video && hl < p.size() && (p[hl] & 0x1f) == 9) continue;
             uint32_t ts = rtc::load32(p.data() + 4) - ts0;
             int64_t off = static_cast<int64_t>(ts) * 1000000000 / clock;
             bytes_ += p.size();

@@ -37,6 +37,9 @@ public:
     // Index of the video packet with this payload hash, if it is unique within the loop.
     std::optional<uint32_t> videoIndexOf(uint64_t hash) const;
     double bitrateKbps() const;
+    double packetsPerSecond() const {
+        return (videoCount_ + audioCount_) / (static_cast<double>(loopNs_) / 1e9);
+    }
 
 private:
     std::vector<MediaPacket> packets_;
