@@ -77,7 +77,23 @@ CREATE TABLE audit_log (
 
 // ---- ingest (pipeline helper), versions 10-19: add entries here ----
 std::vector<Migration> ingestMigrations() {
-    return {};
+    return {
+        {10, "lesson sources", R"SQL(
+CREATE TABLE lesson_sources (
+  id INTEGER PRIMARY KEY,
+  lesson_id INTEGER NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  uri TEXT NOT NULL,
+  transcode INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  UNIQUE (lesson_id, name)
+);
+CREATE TABLE lesson_main_source (
+  lesson_id INTEGER PRIMARY KEY REFERENCES lessons(id) ON DELETE CASCADE,
+  name TEXT NOT NULL
+);
+)SQL"},
+    };
 }
 
 // ---- library / recordings (recorder helper), versions 20-29: add entries here ----
