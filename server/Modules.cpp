@@ -1,5 +1,7 @@
 #include "server/Modules.hpp"
 
+#include "server/IngestModule.hpp"
+#include "server/LibraryModule.hpp"
 #include "server/ModuleContext.hpp"
 #include "server/RtcModule.hpp"
 
@@ -11,6 +13,8 @@ std::vector<std::unique_ptr<Module>> makeModules(ModuleContext& context) {
     // One line per feature module, e.g.:
     // modules.push_back(std::make_unique<RtcModule>(context));
     modules.push_back(std::make_unique<RtcModule>(context));  // WHIP/WHEP
+    modules.push_back(std::make_unique<IngestModule>(context));  // sources, RTMP, SRT
+    modules.push_back(std::make_unique<LibraryModule>(context));  // recording, library, VOD
     return modules;
 }
 
