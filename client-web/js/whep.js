@@ -23,7 +23,13 @@ export class WhepPlayer {
     pc.onconnectionstatechange = () => this.onState(pc.connectionState);
     preferH264(pc.addTransceiver('video', { direction: 'recvonly' }));
     pc.addTransceiver('audio', { direction: 'recvonly' });
-    this.sessionUrl = await negotiate(pc, `/whep/${encodeURIComponent(lessonId)}`, token);
+    try {
+      this.sessionUrl = await negotiate(pc, `/whep/${encodeURIComponent(lessonId)}`, token);
+    } catch (e) {
+      pc.close();
+      this.pc = null;
+      throw e;
+    }
     this.onState(pc.connectionState);
   }
 

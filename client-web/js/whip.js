@@ -19,7 +19,13 @@ export class WhipPublisher {
       if (track.kind === 'video') preferH264(t);
     }
     const q = source ? `?source=${encodeURIComponent(source)}` : '';
-    this.sessionUrl = await negotiate(pc, `/whip/${encodeURIComponent(lessonId)}${q}`, token);
+    try {
+      this.sessionUrl = await negotiate(pc, `/whip/${encodeURIComponent(lessonId)}${q}`, token);
+    } catch (e) {
+      pc.close();
+      this.pc = null;
+      throw e;
+    }
     this.onState(pc.connectionState);
   }
 
