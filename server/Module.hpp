@@ -19,6 +19,8 @@ public:
     virtual const char* name() const = 0;
     virtual void registerRoutes(signaling::HttpServer& http) = 0;
     // Lesson lifecycle, from the lesson scheduler/API (after the store is updated).
+    // At server start, onLessonLive is also called once for every lesson already live
+    // (after a restart, or the demo lesson), after start() and on the HTTP thread.
     virtual void onLessonLive(const Lesson&) {}
     virtual void onLessonEnded(const Lesson&) {}
     virtual void appendMetrics(std::string& out) const { (void)out; }

@@ -22,6 +22,7 @@ struct ModuleContext {
     rtc::MediaEngine& media;
     std::filesystem::path dataDir;
     bool demo = false;  // `classbridge demo`: modules may seed demo content
+    Metrics* metrics = nullptr;  // server-wide counters (also rendered on /metrics)
 };
 
 }  // namespace server

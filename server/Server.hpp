@@ -2,8 +2,11 @@
 // Owns everything, in order: config, store, auth, lessons, media engine, HTTP server,
 // modules. Modules are started in order and stopped in reverse.
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -41,9 +44,15 @@ public:
     Store& store() { return *store_; }
     Auth& auth() { return *auth_; }
     LessonService& lessons() { return *lessons_; }
+    // `classbridge demo`: what to print.
+    int64_t demoLessonId() const { return demoLessonId_; }
+    const std::string& demoAdminPassword() const { return demoAdminPassword_; }
+    const std::string& demoUserPassword() const { return demoUserPassword_; }
 
 private:
     void schedulerLoop();
+    std::mutex schedulerMutex_;
+    std::condition_variable schedulerCv_;
     Config config_;
     bool demo_;
     std::unique_ptr<Store> store_;
@@ -58,6 +67,8 @@ private:
     std::atomic<bool> running_{false};
     std::thread scheduler_;
     bool started_ = false;
+    int64_t demoLessonId_ = 0;
+    std::string demoAdminPassword_, demoUserPassword_;
 };
 
 }  // namespace server

@@ -1,6 +1,6 @@
-// Placeholder until the server helper lands the CLI.
-#include <cstdio>
-int main() {
-    std::puts("classbridge: not built yet");
-    return 1;
+// classbridge: see server/Cli.cpp and docs/server.md.
+#include "server/Cli.hpp"
+
+int main(int argc, char** argv) {
+    return server::runCli(argc, argv);
 }
