@@ -1,7 +1,6 @@
 #include "rtc/WebRtcTransport.hpp"
 
 #include <spdlog/spdlog.h>
-#include <srtp2/srtp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,55 +9,14 @@
 #include "rtc/IceTcpConnection.hpp"
 #include "rtc/PacketClassifier.hpp"
 #include "rtc/PortDemux.hpp"
+#include "rtc/SrtpProtector.hpp"
+#include "rtc/SrtpSession.hpp"
 #include "rtc/TransportHost.hpp"
 
 namespace rtc {
 
-// libsrtp context for one direction of one transport (RAII). The inbound side verifies
-// and decrypts in place; the outbound side protects in place in the send slot.
-class TransportSrtp {
-public:
-    TransportSrtp(SrtpProfile profile, const std::vector<uint8_t>& masterKey, bool inbound) {
-        static std::once_flag once;
-        std::call_once(once, [] { srtp_init(); });
-        srtp_policy_t policy{};
-        if (profile == SrtpProfile::AeadAes128Gcm) {
-            srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
-            srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtcp);
-        } else {
-            srtp_crypto_policy_set_rtp_default(&policy.rtp);
-            srtp_crypto_policy_set_rtcp_default(&policy.rtcp);
-        }
-        policy.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-        key_ = masterKey;
-        policy.key = key_.data();
-        policy.window_size = 1024;
-        policy.allow_repeat_tx = 1;  // NACK answers resend a packet already sent
-        if (srtp_create(&srtp_, &policy) != srtp_err_status_ok) srtp_ = nullptr;
-    }
-    ~TransportSrtp() {
-        if (srtp_) srtp_dealloc(srtp_);
-    }
-    TransportSrtp(const TransportSrtp&) = delete;
-    TransportSrtp& operator=(const TransportSrtp&) = delete;
-    bool ok() const { return srtp_ != nullptr; }
-    // In place; len in/out. The buffer must have SRTP_MAX_TRAILER_LEN spare bytes.
-    bool protect(uint8_t* buf, int& len, bool rtcp) {
-        return (rtcp ? srtp_protect_rtcp(srtp_, buf, &len) : srtp_protect(srtp_, buf, &len)) ==
-               srtp_err_status_ok;
-    }
-    bool unprotect(uint8_t* buf, int& len, bool rtcp) {
-        return (rtcp ? srtp_unprotect_rtcp(srtp_, buf, &len) : srtp_unprotect(srtp_, buf, &len)) ==
-               srtp_err_status_ok;
-    }
-
-private:
-    srtp_t srtp_ = nullptr;
-    std::vector<uint8_t> key_;
-};
-
 namespace {
-constexpr size_t kMaxPlain = SendBatch::kSlotSize - SRTP_MAX_TRAILER_LEN;
+constexpr size_t kMaxPlain = SendBatch::kSlotSize - 32;  // room for any SRTP tag
 }
 
 WebRtcTransport::WebRtcTransport(PortDemux& port, const RemoteIceDtls& remote, Listener* listener,
@@ -172,8 +130,8 @@ void WebRtcTransport::armDtlsTimer() {
 void WebRtcTransport::onSrtp(uint8_t* data, size_t len, const Path&) {
     if (!srtpIn_) return;  // before DTLS completes: nothing to decrypt with
     bool rtcp = classifyPacket(data, len) == PacketKind::Rtcp;
-    int n = static_cast<int>(len);
-    if (!srtpIn_->unprotect(data, n, rtcp)) {
+    size_t n = len;
+    if (!(rtcp ? srtpIn_->unprotectRtcp(data, n) : srtpIn_->unprotectRtp(data, n))) {
         ++counters_.srtpErrors;
         return;
     }
@@ -184,9 +142,9 @@ void WebRtcTransport::onSrtp(uint8_t* data, size_t len, const Path&) {
     ++totals.packetsIn;
     totals.bytesIn += len;
     if (rtcp)
-        listener_->onRtcp(data, static_cast<size_t>(n));
+        listener_->onRtcp(data, n);
     else
-        listener_->onRtp(data, static_cast<size_t>(n));
+        listener_->onRtp(data, n);
 }
 
 bool WebRtcTransport::sendRtp(const uint8_t* data, size_t len) {
@@ -208,26 +166,28 @@ bool WebRtcTransport::sendProtected(const uint8_t* data, size_t len, bool rtcp) 
     // framed into the connection's bounded output buffer.
     uint8_t* buf = selected_.tcp ? port_.scratch() : port_.batch(selected_.udp).reserve();
     std::memcpy(buf, data, len);
-    int n = static_cast<int>(len);
-    if (!srtpOut_->protect(buf, n, rtcp)) {
+    size_t n = len;
+    size_t capacity = selected_.tcp ? port_.scratchSize() : SendBatch::kSlotSize;
+    if (!(rtcp ? srtpOut_->protectRtcp(buf, n, capacity)
+               : srtpOut_->protectRtp(buf, n, capacity))) {
         ++counters_.srtpErrors;
         ++totals.srtpErrors;
         return false;
     }
     if (selected_.tcp) {
-        if (!selected_.tcp->send(buf, static_cast<size_t>(n))) {
+        if (!selected_.tcp->send(buf, n)) {
             ++counters_.sendErrors;
             ++totals.sendErrors;
             return false;
         }
         port_.markTcpDirty(selected_.tcp);
     } else {
-        port_.batch(selected_.udp).commit(static_cast<size_t>(n), selected_.remote);
+        port_.batch(selected_.udp).commit(n, selected_.remote);
     }
     ++counters_.packetsOut;
-    counters_.bytesOut += static_cast<size_t>(n);
+    counters_.bytesOut += n;
     ++totals.packetsOut;
-    totals.bytesOut += static_cast<size_t>(n);
+    totals.bytesOut += n;
     return true;
 }
 
@@ -247,12 +207,18 @@ void WebRtcTransport::onDtlsSend(const uint8_t* data, size_t len) {
 }
 
 void WebRtcTransport::onDtlsConnected(const SrtpKeyMaterial& keys) {
-    srtpIn_ = std::make_unique<TransportSrtp>(keys.profile, keys.remoteMasterKey(), true);
-    srtpOut_ = std::make_unique<TransportSrtp>(keys.profile, keys.localMasterKey(), false);
-    if (!srtpIn_->ok() || !srtpOut_->ok()) {
+    try {
+        srtpIn_ = std::make_unique<SrtpSession>(
+            keys.profile, keys.remoteKey.data(), keys.remoteKey.size(), keys.remoteSalt.data(),
+            keys.remoteSalt.size(), SrtpSession::Direction::Inbound);
+        srtpOut_ = std::make_unique<SrtpProtector>(keys.profile, keys.localKey.data(),
+                                                   keys.localKey.size(), keys.localSalt.data(),
+                                                   keys.localSalt.size());
+    } catch (const std::exception& e) {
         srtpIn_.reset();
         srtpOut_.reset();
-        onDtlsFailed("SRTP context creation failed");
+        std::string why = std::string("SRTP context creation failed: ") + e.what();
+        onDtlsFailed(why.c_str());
         return;
     }
     profile_ = keys.profile;

@@ -18,7 +18,8 @@ namespace rtc {
 
 class PortDemux;
 class IceTcpConnection;
-class TransportSrtp;
+class SrtpSession;
+class SrtpProtector;
 
 struct TransportCounters {
     uint64_t packetsIn = 0, bytesIn = 0;    // SRTP/SRTCP after unprotect
@@ -117,8 +118,8 @@ private:
     Listener* listener_;
     IceLite ice_;
     std::unique_ptr<DtlsTransport> dtls_;
-    std::unique_ptr<TransportSrtp> srtpIn_;
-    std::unique_ptr<TransportSrtp> srtpOut_;
+    std::unique_ptr<SrtpSession> srtpIn_;     // libsrtp: verify + decrypt
+    std::unique_ptr<SrtpProtector> srtpOut_;  // OpenSSL EVP: the per-viewer hot path
     SrtpProfile profile_ = SrtpProfile::None;
     State state_ = State::New;
     Path selected_;

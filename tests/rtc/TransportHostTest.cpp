@@ -145,10 +145,16 @@ TEST(TransportHost, UnknownUfragIsIgnored) {
 }
 
 // Full stack: STUN, DTLS 1.2 handshake against an OpenSSL client, SRTP both directions.
-void connectAndExchange(bool tcp) {
+void connectAndExchange(bool tcp, rtc::SrtpProfile profile) {
     rtc::TransportHost host(loopbackOptions());
     rtc::DtlsCertificate clientCert;
     rtc::DtlsContext clientCtx(clientCert, rtc::DtlsContext::Role::Client);
+    // The client offers only the profile under test (Chromium offers AES_CM only).
+    ASSERT_EQ(
+        SSL_CTX_set_tlsext_use_srtp(clientCtx.get(), profile == rtc::SrtpProfile::AeadAes128Gcm
+                                                         ? "SRTP_AEAD_AES_128_GCM"
+                                                         : "SRTP_AES128_CM_SHA1_80"),
+        0);
     for (unsigned w = 0; w < 2; ++w) {
         Session s(host, w, remoteFor(clientCert.fingerprintSha256()));
         TestPeer peer(serverAddress(host), tcp);
@@ -157,7 +163,7 @@ void connectAndExchange(bool tcp) {
         ASSERT_EQ(resp->cls(), rtc::StunClass::Success);
         ASSERT_TRUE(peer.handshake(clientCtx, host.fingerprint()));
         ASSERT_TRUE(s.listener.waitFor([&] { return s.listener.connected; }));
-        EXPECT_NE(peer.keys()->profile, rtc::SrtpProfile::None);
+        EXPECT_EQ(peer.keys()->profile, profile);
         EXPECT_EQ(s.onWorker([&] { return s.transport->srtpProfile(); }), peer.keys()->profile);
         EXPECT_EQ(s.onWorker([&] { return s.transport->selectedIsTcp(); }), tcp);
 
@@ -222,11 +228,52 @@ void connectAndExchange(bool tcp) {
     }
 }
 
-TEST(TransportHost, DtlsAndSrtpOverUdp) {
-    connectAndExchange(false);
+TEST(TransportHost, DtlsAndSrtpAesCmOverUdp) {
+    connectAndExchange(false, rtc::SrtpProfile::AesCm128HmacSha1_80);
 }
-TEST(TransportHost, DtlsAndSrtpOverIceTcp) {
-    connectAndExchange(true);
+TEST(TransportHost, DtlsAndSrtpGcmOverUdp) {
+    connectAndExchange(false, rtc::SrtpProfile::AeadAes128Gcm);
+}
+TEST(TransportHost, DtlsAndSrtpAesCmOverIceTcp) {
+    connectAndExchange(true, rtc::SrtpProfile::AesCm128HmacSha1_80);
+}
+
+// Both ends of one handshake export the same keys, mirrored (RFC 5764 §4.2).
+TEST(DtlsTransport, ExportedKeysMatchOnBothSides) {
+    rtc::DtlsCertificate serverCert, clientCert;
+    rtc::DtlsContext serverCtx(serverCert), clientCtx(clientCert, rtc::DtlsContext::Role::Client);
+    struct Side : rtc::DtlsTransport::Listener {
+        std::vector<std::vector<uint8_t>> out;
+        std::optional<rtc::SrtpKeyMaterial> keys;
+        void onDtlsSend(const uint8_t* d, size_t n) override { out.emplace_back(d, d + n); }
+        void onDtlsConnected(const rtc::SrtpKeyMaterial& k) override { keys = k; }
+        void onDtlsFailed(const char*) override {}
+        void onDtlsClosed() override {}
+    } s, c;
+    rtc::DtlsTransport server(serverCtx, "sha-256", clientCert.fingerprintSha256(), &s);
+    rtc::DtlsTransport client(clientCtx, "SHA-256", serverCert.fingerprintSha256(), &c);
+    client.startClient();
+    for (int round = 0; round < 20 && !(s.keys && c.keys); ++round) {
+        auto toServer = std::move(c.out);
+        c.out.clear();
+        for (auto& d : toServer) server.onPacket(d.data(), d.size());
+        auto toClient = std::move(s.out);
+        s.out.clear();
+        for (auto& d : toClient) client.onPacket(d.data(), d.size());
+    }
+    ASSERT_TRUE(s.keys && c.keys);
+    EXPECT_EQ(s.keys->profile, c.keys->profile);
+    EXPECT_EQ(s.keys->localKey, c.keys->remoteKey);
+    EXPECT_EQ(s.keys->localSalt, c.keys->remoteSalt);
+    EXPECT_EQ(s.keys->remoteKey, c.keys->localKey);
+    EXPECT_EQ(s.keys->remoteSalt, c.keys->localSalt);
+    EXPECT_NE(s.keys->localKey, s.keys->remoteKey);
+    EXPECT_EQ(s.keys->localKey.size(), 16u);
+    EXPECT_TRUE(server.connected() && client.connected());
+    // close_notify reaches the other side.
+    client.close();
+    for (auto& d : c.out) server.onPacket(d.data(), d.size());
+    EXPECT_FALSE(server.connected());
 }
 
 TEST(TransportHost, WrongPeerFingerprintFailsDtlsAndClosesTransport) {
