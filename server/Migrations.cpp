@@ -98,7 +98,89 @@ CREATE TABLE lesson_main_source (
 
 // ---- library / recordings (recorder helper), versions 20-29: add entries here ----
 std::vector<Migration> libraryMigrations() {
-    return {};
+    return {
+        {20, "recordings and library", R"SQL(
+CREATE TABLE recordings (
+  id INTEGER PRIMARY KEY,
+  lesson_id INTEGER NOT NULL REFERENCES lessons(id) ON DELETE RESTRICT,
+  source TEXT NOT NULL,
+  dir TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL DEFAULT 'recording' CHECK (state IN ('recording','finished','failed')),
+  error TEXT NOT NULL DEFAULT '',
+  recovered INTEGER NOT NULL DEFAULT 0,
+  duration REAL NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX recordings_lesson ON recordings(lesson_id);
+CREATE TABLE resources (
+  id INTEGER PRIMARY KEY,
+  recording_id INTEGER UNIQUE REFERENCES recordings(id) ON DELETE SET NULL,
+  lesson_id INTEGER REFERENCES lessons(id) ON DELETE SET NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  mode TEXT NOT NULL DEFAULT '',
+  subject TEXT NOT NULL DEFAULT '',
+  grade TEXT NOT NULL DEFAULT '',
+  teacher_id INTEGER,
+  teacher TEXT NOT NULL DEFAULT '',
+  school_id INTEGER,
+  school TEXT NOT NULL DEFAULT '',
+  region TEXT NOT NULL DEFAULT '',
+  taken_on TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'draft'
+    CHECK (status IN ('draft','submitted','approved','rejected','published','unpublished')),
+  reject_reason TEXT NOT NULL DEFAULT '',
+  visibility TEXT NOT NULL DEFAULT 'school' CHECK (visibility IN ('public','region','school')),
+  trim_start REAL NOT NULL DEFAULT 0,
+  trim_end REAL,
+  processing TEXT NOT NULL DEFAULT 'pending' CHECK (processing IN ('pending','running','ready','failed')),
+  processing_error TEXT NOT NULL DEFAULT '',
+  duration REAL NOT NULL DEFAULT 0,
+  size INTEGER NOT NULL DEFAULT 0,
+  views INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  published_at INTEGER
+);
+CREATE INDEX resources_status ON resources(status);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  resource_id INTEGER NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','running','done','failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX jobs_state ON jobs(state);
+CREATE TABLE resource_views (
+  resource_id INTEGER NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+  viewer TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  PRIMARY KEY (resource_id, viewer, hour)
+);
+CREATE TABLE resource_ratings (
+  resource_id INTEGER NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL,
+  stars INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+  at INTEGER NOT NULL DEFAULT (unixepoch()),
+  PRIMARY KEY (resource_id, user_id)
+);
+CREATE TABLE resource_comments (
+  id INTEGER PRIMARY KEY,
+  resource_id INTEGER NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL,
+  username TEXT NOT NULL,
+  body TEXT NOT NULL,
+  hidden INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX resource_comments_resource ON resource_comments(resource_id);
+)SQL"},
+    };
 }
 
 }  // namespace
