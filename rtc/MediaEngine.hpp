@@ -54,16 +54,16 @@ public:
 };
 
 struct EngineOptions {
-    uint16_t port = 40000;                 // UDP and TCP, shared by all workers
-    std::vector<std::string> listenIps;    // empty: all interfaces ("0.0.0.0" and "::")
-    std::vector<std::string> announcedIps; // host candidates; empty: every local address
-    std::string publicIp;                  // extra candidate for NAT (--public-ip)
-    unsigned workers = 0;                  // 0: one per usable core
+    uint16_t port = 40000;                  // UDP and TCP, shared by all workers
+    std::vector<std::string> listenIps;     // empty: all interfaces ("0.0.0.0" and "::")
+    std::vector<std::string> announcedIps;  // host candidates; empty: every local address
+    std::string publicIp;                   // extra candidate for NAT (--public-ip)
+    unsigned workers = 0;                   // 0: one per usable core
     std::chrono::milliseconds consentTimeout{30000};
 };
 
 struct SessionInfo {
-    std::string id;         // opaque, URL-safe; the WHIP/WHEP resource is /whip|whep/{lesson}/{id}
+    std::string id;  // opaque, URL-safe; the WHIP/WHEP resource is /whip|whep/{lesson}/{id}
     std::string answerSdp;
 };
 
