@@ -102,6 +102,7 @@ void IngestSource::validateUri(const std::string& uri) {
         intParam(u, "height", 720, 16, 2160);
         intParam(u, "fps", 30, 1, 60);
         intParam(u, "freq", 440, 20, 20000);
+        intParam(u, "gop", 60, 1, 3000);
         if (auto it = u.query.find("pattern"); it != u.query.end()) {
             static const char* ok[] = {"smpte", "ball",  "snow",  "red",      "green",
                                        "blue",  "white", "black", "circular", "bar"};
@@ -175,6 +176,7 @@ std::unique_ptr<IngestSource::Run> IngestSource::build() {
     if (u.scheme == "test") {
         int w = intParam(u, "width", 1280, 16, 3840), h = intParam(u, "height", 720, 16, 2160);
         int fps = intParam(u, "fps", 30, 1, 60), freq = intParam(u, "freq", 440, 20, 20000);
+        chains->setKeyframeInterval(unsigned(intParam(u, "gop", 60, 1, 3000)));
         GstElement* v = p.add(gst::make("videotestsrc"));
         g_object_set(v, "is-live", TRUE, nullptr);
         gst_util_set_object_arg(G_OBJECT(v), "pattern",

@@ -162,7 +162,7 @@ GstElement* MediaChains::x264(GstElement* rawIn) {
     GstElement* enc = add("x264enc");
     gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
     gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "ultrafast");
-    g_object_set(enc, "key-int-max", 60u, "bitrate", 1500u, nullptr);
+    g_object_set(enc, "key-int-max", keyIntMax_, "bitrate", 1500u, nullptr);
     GstElement* caps = add("capsfilter");
     gst::setCaps(caps, "video/x-h264,profile=constrained-baseline");
     linkMany({conv, raw, enc, caps});

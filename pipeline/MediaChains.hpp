@@ -46,6 +46,7 @@ public:
     GstElement* addRawAudio(GstElement* rawSrcTail);
     // Upstream GstForceKeyUnit to our encoder when we encode; no-op for passthrough.
     void requestKeyframe();
+    void setKeyframeInterval(unsigned frames) { keyIntMax_ = frames; }  // our encoder's GOP
 
 private:
     struct Ring;
@@ -70,6 +71,7 @@ private:
     bool haveVideo_ = false, haveAudio_ = false;
     GstElement* videoSink_ = nullptr;  // for upstream keyframe events
     bool encodes_ = false;
+    unsigned keyIntMax_ = 60;
     Ring* ring_;
     std::atomic<bool> refused_{false};
 };

@@ -325,7 +325,7 @@ int64_t IngestModule::checkPublish(const pipeline::PublishRequest& r) {
     }
     if (!validSourceName(r.source))
         throw pipeline::PublishRefused(400, "source must be 1-32 letters, digits, '-' or '_'");
-    if (r.token.empty()) throw pipeline::PublishRefused(401, "a token is required (token=...)");
+    if (r.token.empty()) throw pipeline::PublishRefused(401, "unauthorized: a token is required (token=...)");
     std::lock_guard lock(ctx_.store.mutex());
     auto lesson = ctx_.lessons.find(id);
     if (!lesson) throw pipeline::PublishRefused(404, "no such lesson: " + r.lessonId);
@@ -335,10 +335,10 @@ int64_t IngestModule::checkPublish(const pipeline::PublishRequest& r) {
     try {
         who = ctx_.auth.authenticate(fake);
     } catch (const ApiError& e) {
-        throw pipeline::PublishRefused(401, e.what());
+        throw pipeline::PublishRefused(401, std::string("unauthorized: ") + e.what());
     }
     if (!ctx_.auth.canPublish(who, *lesson))
-        throw pipeline::PublishRefused(403, "not allowed to publish into lesson " + r.lessonId);
+        throw pipeline::PublishRefused(403, "forbidden: not allowed to publish into lesson " + r.lessonId);
     if (lesson->status != "live")
         throw pipeline::PublishRefused(409, "lesson " + r.lessonId + " is not live");
     return id;
