@@ -164,7 +164,7 @@ TEST_F(SourceRecordingTest, AKilledRecorderLeavesAFileThatRecoveryCloses) {
             if (t.wallUs > 4'300'000) break;
             rec.push(t.kind, t.packet->data(), t.packet->size(), t.wallUs);
         }
-        for (int i = 0; i < 2000 && rec.summary().fragments < 2; ++i)
+        for (int i = 0; i < 6000 && rec.summary().fragments < 4; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         raise(SIGKILL);
     }
