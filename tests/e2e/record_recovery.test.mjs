@@ -17,7 +17,8 @@ test('kill -9 while recording: after a restart the recording is closed and plays
     await addSource(server, world.admin, lessonId);
     await waitFor('the recording to start', () => recordingDirs(dataDir, lessonId).length > 0, 60000, 100);
     const dir = recordingDirs(dataDir, lessonId)[0];
-    await sleep(10000);
+    // 10 s of media after the first keyframe, plus a little for a loaded machine's lag.
+    await sleep(11000);
     await server.stop('SIGKILL');
 
     server = await startServer({ dataDir });
@@ -34,7 +35,7 @@ test('kill -9 while recording: after a restart the recording is closed and plays
     assert.equal(p.decodeErrors, '');
     assert.equal(probe(join(dir, 'recording.m3u8')).decodeErrors, '');
     assert.ok(first.resource_id, 'the recovered recording enters the library');
-    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    const metrics = (await server.api('GET', '/metrics', { token: world.admin })).text;
     assert.match(metrics, /cb_recordings_recovered_total 1/);
     // The lesson is still live after the restart, so it is recorded again; ending it
     // finishes that second recording.
