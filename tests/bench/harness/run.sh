@@ -2,6 +2,7 @@
 # Fan-out benchmark, ClassBridge vs Janus (issue 6). One command, as root:
 #   bash tests/bench/harness/run.sh [--quick] [--servers "janus classbridge"] [--steps "100 250"]
 #                                   [--duration 30] [--out DIR] [--no-docs] [--no-floor]
+#                                   [--until HH:MM]
 # Builds nothing: needs build-bench/bench/cb-load (cmake --build build-bench --target cb-load)
 # and a classbridge binary ($CB_BINARY, default build/classbridge). See docs/benchmark-harness.md.
 set -euo pipefail
@@ -17,10 +18,12 @@ JOIN_RATE=${JOIN_RATE:-100}
 OUT=""
 DOCS=1
 FLOOR=1
+UNTIL=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) STEPS="10 25"; DURATION=10; WARMUP=2; FLOOR=0 ;;
     --no-floor) FLOOR=0 ;;
+    --until) UNTIL=$(date -d "$2" +%s); shift ;;  # start no step after this time (e.g. 03:20)
     --servers) SERVERS=$2; shift ;;
     --steps) STEPS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
@@ -86,12 +89,17 @@ log "servers: $SERVERS; steps: $STEPS; window ${DURATION}s; results in $OUT"
 for n in $STEPS; do
   for server in $SERVERS; do
     [ -z "${FAILED[$server]:-}" ] || continue
+    if [ -n "$UNTIL" ] && [ "$(date +%s)" -ge "$UNTIL" ]; then
+      log "time limit reached: $server N=$n not run"; FAILED[$server]="not run (time)"; continue
+    fi
     dir="$OUT/$server-$n"; mkdir -p "$dir"
     log "$server: N=$n"
     if ! start_server "$server" "$dir"; then FAILED[$server]=start; continue; fi
     result="$OUT/results/$server-$n.json"
     join_timeout=$((30 + n / 50))
-    if nsc taskset -c "$LOAD_CPU" "$LOAD_BIN" "${SERVER_ARGS[@]}" --server-ip "$SERVER_IP" \
+    # A hung server must not hang the ladder: bound the whole step.
+    step_limit=$((join_timeout + WARMUP + DURATION + 3 * n / JOIN_RATE + 120))
+    if nsc timeout -k 10 "$step_limit" taskset -c "$LOAD_CPU" "$LOAD_BIN" "${SERVER_ARGS[@]}" --server-ip "$SERVER_IP" \
         --local-ip "$CLIENT_IP" --media "$MEDIA" -n "$n" --join-rate "$JOIN_RATE" \
         --join-timeout "$join_timeout" --warmup "$WARMUP" --duration "$DURATION" \
         --server-pid "$SERVER_PID" -o "$result" >"$dir/load.out" 2>"$dir/load.err"; then

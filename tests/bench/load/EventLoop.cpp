@@ -120,6 +120,10 @@ void EventLoop::drainTasks() {
 void EventLoop::run() {
     epoll_event events[256];
     while (!stop_) {
+        if (coalesceUs_ > 0) {
+            timespec ts{0, coalesceUs_ * 1000L};
+            nanosleep(&ts, nullptr);
+        }
         int n = epoll_wait(epoll_.get(), events, 256, 1000);
         if (n < 0) {
             if (errno == EINTR) continue;

@@ -161,6 +161,7 @@ json runLoad(const LoadOptions& o) {
 
     // Subscribers, joined at joinRate.
     LoopThread sub;
+    sub.loop.setCoalesce(o.coalesceUs);
     std::unique_ptr<JanusSignaler> js;
     if (janus) js = std::make_unique<JanusSignaler>(o.base);
     std::vector<std::string> locations;

@@ -21,6 +21,7 @@ struct LoadOptions {
     int serverPid = 0;
     std::string suite = "cm";  // cm | gcm
     unsigned sampleEvery = 16;
+    int coalesceUs = 2000;  // subscriber loop: sleep before each epoll_wait
     // ClassBridge
     std::string lesson, publisherToken, viewerToken;
     // Janus
