@@ -149,7 +149,7 @@ test('the scheduler starts and ends a lesson on its own', async () => {
   const l = ok(await server.api('POST', '/api/v1/lessons', { token: admin, body: {
     title: 'Auto', mode: 'famous_teacher', subject: 'art', grade: '3', teacher_id: w.teacher.id,
     host_classroom_id: w.rec.id, member_classroom_ids: [w.roomB.id],
-    starts_at: iso(now + 2000), ends_at: iso(now + 6000) } }), 201);
+    starts_at: iso(now + 3000), ends_at: iso(now + 15000) } }), 201);
   const waitFor = async (status) => {
     const deadline = Date.now() + 45000;
     for (;;) {
