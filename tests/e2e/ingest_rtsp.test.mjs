@@ -10,7 +10,7 @@ import { launchBrowser } from './lib/browser.mjs';
 import { openPage, waitFor } from './whip_whep.lib.mjs';
 
 function camera(port) {
-  const p = spawn(join(BINARY_DIR, 'tests/tools/rtsp_test_server'), [String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(join(BINARY_DIR, 'tests/tools/rtsp_test_server'), [String(port)], { stdio: ['ignore', 'pipe', 'ignore'] });
   p.ready = new Promise((resolve, reject) => {
     p.stdout.on('data', (d) => { if (d.toString().includes('ready')) resolve(); });
     p.on('exit', (code) => reject(new Error(`rtsp_test_server exited ${code}`)));
