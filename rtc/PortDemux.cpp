@@ -189,13 +189,10 @@ void PortDemux::onUdpPacket(uint8_t* data, size_t len, const SocketAddress& from
     WebRtcTransport::Path path;
     path.udp = udpIndex;
     path.remote = from;
-    auto it = byAddress_.find(from);
-    if (it != byAddress_.end()) {
-        it->second->onPacket(data, len, path);
-        return;
-    }
     unsigned owner = worker_.index();
     if (classifyPacket(data, len) == PacketKind::Stun) {
+        // Checks route by ufrag even from a known address: one address may move to a
+        // new session (ICE restart with a new PeerConnection behind the same NAT port).
         std::string ufrag = IceLite::localUfragOf(data, len);
         if (auto* t = localByUfrag(ufrag)) {
             t->onPacket(data, len, path);
@@ -207,6 +204,9 @@ void PortDemux::onUdpPacket(uint8_t* data, size_t len, const SocketAddress& from
             return;
         }
         owner = o.worker;
+    } else if (auto it = byAddress_.find(from); it != byAddress_.end()) {
+        it->second->onPacket(data, len, path);
+        return;
     } else if (!host_.findAddress(from, owner)) {
         ++counters_.unknownDropped;
         return;
@@ -231,10 +231,12 @@ void PortDemux::deliverHandoff(std::vector<uint8_t> packet, const SocketAddress&
     WebRtcTransport::Path path;
     path.udp = udpIndex;
     path.remote = from;
-    auto it = byAddress_.find(from);
-    WebRtcTransport* t = it != byAddress_.end() ? it->second : nullptr;
-    if (!t && classifyPacket(packet.data(), packet.size()) == PacketKind::Stun)
+    WebRtcTransport* t = nullptr;
+    if (classifyPacket(packet.data(), packet.size()) == PacketKind::Stun) {
         t = localByUfrag(IceLite::localUfragOf(packet.data(), packet.size()));
+    } else if (auto it = byAddress_.find(from); it != byAddress_.end()) {
+        t = it->second;
+    }
     if (!t) {
         ++counters_.unknownDropped;  // closed meanwhile
         return;
