@@ -77,6 +77,7 @@ HttpExchange::~HttpExchange() {
 // ---- WsSession (send/close from any thread) ----
 
 void WsSession::send(std::string text) {
+    if (closed_) return;
     {
         std::lock_guard lock(mutex_);
         outbox_.push_back(std::move(text));
@@ -85,6 +86,7 @@ void WsSession::send(std::string text) {
 }
 
 void WsSession::close() {
+    if (closed_) return;
     closeRequested_ = true;
     impl_.markDirty(this);
 }
@@ -205,6 +207,7 @@ void HttpServer::stop() {
     m.exchanges.clear();
     m.pendingUpgrades.clear();
     m.sessions.clear();
+    m.graveyard.clear();
     m.started = false;
 }
 
@@ -410,11 +413,19 @@ void HttpServer::Impl::onWsClosed(lws* wsi) {
     if (it == sessions.end()) return;
     std::unique_ptr<WsSession> s = std::move(it->second);
     sessions.erase(it);
+    s->markClosed();
     try {
         s->handler()->onClose(*s);
     } catch (const std::exception& e) {
         spdlog::warn("http: websocket close handler threw: {}", e.what());
     }
+    sweepGraveyard();
+    graveyard.emplace_back(std::chrono::steady_clock::now(), std::move(s));
+}
+
+void HttpServer::Impl::sweepGraveyard() {
+    auto cutoff = std::chrono::steady_clock::now() - std::chrono::seconds(30);
+    while (!graveyard.empty() && graveyard.front().first < cutoff) graveyard.pop_front();
 }
 
 }  // namespace signaling

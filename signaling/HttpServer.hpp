@@ -30,6 +30,8 @@ public:
     virtual void authorize(Request& upgradeRequest) = 0;
     virtual void onOpen(WebSocketSession& session) = 0;
     virtual void onMessage(WebSocketSession& session, std::string_view text) = 0;
+    // The last call for a session: drop any pointer to it here. (send()/close() from a
+    // thread that raced this are harmless no-ops for a grace period of 30 s.)
     virtual void onClose(WebSocketSession& session) = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,7 @@ public:
     WebSocketHandler* handler() const { return handler_; }
     bool takeNext(std::string& out);  // false when the outbox is empty
     bool closeRequested() const { return closeRequested_.load(); }
+    void markClosed() { closed_ = true; }
     std::string rxBuffer;
 
 private:
@@ -60,6 +62,7 @@ private:
     std::mutex mutex_;
     std::deque<std::string> outbox_;
     std::atomic<bool> closeRequested_{false};
+    std::atomic<bool> closed_{false};  // send()/close() after this are no-ops
 };
 
 class HttpServer::Impl {
@@ -100,6 +103,11 @@ public:
     std::unordered_map<lws*, std::unique_ptr<HttpExchange>> exchanges;
     std::unordered_map<lws*, PendingUpgrade> pendingUpgrades;
     std::unordered_map<lws*, std::unique_ptr<WsSession>> sessions;
+    // Closed sessions are kept a while so a notifier thread that raced onClose still
+    // calls send() on a live (closed, no-op) object rather than freed memory.
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::unique_ptr<WsSession>>>
+        graveyard;
+    void sweepGraveyard();
     std::vector<unsigned char> chunk;  // LWS_PRE + 64 KiB, reused by every write
 
     void wake();

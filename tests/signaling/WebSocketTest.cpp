@@ -24,6 +24,7 @@ public:
         {
             std::lock_guard l(m);
             sessions.push_back(&s);
+            last = &s;
         }
         s.send("hello " + s.request().param("id"));
     }
@@ -41,6 +42,7 @@ public:
     }
     std::mutex m;
     std::vector<WebSocketSession*> sessions;
+    WebSocketSession* last = nullptr;  // kept past onClose on purpose (a racing notifier)
     std::atomic<int> closed{0};
 };
 
@@ -126,6 +128,11 @@ TEST_F(WebSocketTest, ClientDisconnectCallsOnClose) {
     EXPECT_EQ(handler.closed, 1);
     std::lock_guard l(handler.m);
     EXPECT_TRUE(handler.sessions.empty());
+    // A notifier that raced the close: harmless no-ops (ASan would flag a freed session).
+    ASSERT_NE(handler.last, nullptr);
+    handler.last->send("late");
+    handler.last->close();
+    EXPECT_EQ(handler.last->request().param("id"), "7");
 }
 
 }  // namespace
