@@ -34,18 +34,22 @@ std::optional<std::string> ensureAdmin(Store& store, const std::string& configur
         std::string pw = configured.empty() ? randomPassword(16) : configured;
         if (pw.size() < 8)
             throw std::runtime_error("the admin password needs at least 8 characters");
+        int64_t id = 0;
         auto existing = store.query("SELECT id FROM users WHERE username = 'admin'");
-        if (existing.step())
+        if (existing.step()) {
+            id = existing.integer(0);
             store.run(
                 "UPDATE users SET role='admin', classroom_id=NULL, password_hash=? WHERE id=?",
-                password::hash(pw), existing.integer(0));
-        else
+                password::hash(pw), id);
+        } else {
             store.run(
                 "INSERT INTO users(username, password_hash, role, display_name) VALUES ('admin', "
-                "?, 'admin', 'Administrator')",
+                "?, "
+                "'admin', 'Administrator')",
                 password::hash(pw));
-        audit(store, nullptr, "create", "user", store.lastInsertId(),
-              R"({"username":"admin","role":"admin"})");
+            id = store.lastInsertId();
+        }
+        audit(store, nullptr, "create", "user", id, R"({"username":"admin","role":"admin"})");
         if (configured.empty()) return pw;
         return std::nullopt;
     });

@@ -105,9 +105,11 @@ namespace {
 int64_t checkId(const std::string& name, const nlohmann::json& v) {
     if (!v.is_number_integer())
         throw ApiError::badRequest("wrong_type", "\"" + name + "\" must be an integer id");
-    if (v.is_number_unsigned() ? v.get<uint64_t>() > (1ull << 53)
-                               : v.get<int64_t>() <= 0 || v.get<int64_t>() > (1ll << 53))
-        throw ApiError::badRequest("invalid_value", "\"" + name + "\" is not a valid id");
+    // nlohmann stores non-negative literals as unsigned: compare in the matching type.
+    bool valid = v.is_number_unsigned()
+                     ? (v.get<uint64_t>() >= 1 && v.get<uint64_t>() <= (1ull << 53))
+                     : (v.get<int64_t>() >= 1 && v.get<int64_t>() <= (1ll << 53));
+    if (!valid) throw ApiError::badRequest("invalid_value", "\"" + name + "\" is not a valid id");
     return v.get<int64_t>();
 }
 }  // namespace
