@@ -146,7 +146,7 @@ bench: {
 }
 JCFG
   # Started directly (not through a shell function) so that $! is the server's own PID.
-  ip netns exec "$NS" taskset -c "$SERVER_CPU" janus -C "$dir/janus.jcfg" -F "$dir" -o >"$dir/janus.log" 2>&1 &
+  ip netns exec "$NS" nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" janus -C "$dir/janus.jcfg" -F "$dir" -o >"$dir/janus.log" 2>&1 &
   JANUS_PID=$!
   JANUS_BASE="http://$SERVER_IP:$http_port"
   if ! wait_http "$JANUS_BASE/janus/info" 30; then
@@ -161,7 +161,7 @@ cb_start() {
   local http_port rtc_port rtmp_port srt_port
   ns_port http_port; ns_port rtc_port; ns_port rtmp_port; ns_port srt_port
   mkdir -p "$dir/data"
-  ip netns exec "$NS" taskset -c "$SERVER_CPU" "$bin" serve --data "$dir/data" --http "$SERVER_IP:$http_port" \
+  ip netns exec "$NS" nice -n "${NICE:-0}" taskset -c "$SERVER_CPU" "$bin" serve --data "$dir/data" --http "$SERVER_IP:$http_port" \
     --rtc-port "$rtc_port" --rtmp-port "$rtmp_port" --srt-port "$srt_port" \
     --admin-password bench-admin-password >"$dir/classbridge.log" 2>&1 &
   CB_PID=$!

@@ -36,8 +36,8 @@ def table(res, out):
     lines = []
     lines.append("| server | N | held | joined / keyframe | server CPU (% of its core) | "
                  "CPU µs per sub·s | peak RSS MiB | KiB per added sub | Mbit/s out | loss % | "
-                 "latency p50 / p99 ms | join p50 / p99 ms | load client CPU % |")
-    lines.append("|---|---:|:-:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "latency p50 / p99 ms | join p50 / p99 ms | load client CPU % | machine load avg |")
+    lines.append("|---|---:|:-:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     best = {}
     for server in sorted(res):
         prev = None
@@ -57,7 +57,8 @@ def table(res, out):
                 f"{fmt(r['server_peak_rss_kib'] / 1024)} | {kib} | {fmt(r['mbit_per_s'])} | "
                 f"{fmt(r['loss_pct'], 2)} | {fmt(r['latency_p50_ms'], 2)} / "
                 f"{fmt(r['latency_p99_ms'], 2)} | {fmt(r['join_p50_ms'], 0)} / "
-                f"{fmt(r['join_p99_ms'], 0)} | {fmt(r['load_cpu_pct'])} |")
+                f"{fmt(r['join_p99_ms'], 0)} | {fmt(r['load_cpu_pct'])} | "
+                f"{fmt(r.get('loadavg', 0))} |")
             prev = r
     lines.append("")
     for server in sorted(res):

@@ -99,6 +99,16 @@ Totals collect(LoopThread& lt) {
     return t;
 }
 
+// The machine's 1-minute load average at the end of the window: how busy the shared cores were.
+double loadAverage() {
+    double v = 0;
+    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+        if (std::fscanf(f, "%lf", &v) != 1) v = 0;
+        std::fclose(f);
+    }
+    return v;
+}
+
 double quantile(std::vector<double> v, double q) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -224,6 +234,8 @@ json runLoad(const LoadOptions& o) {
 
     // Measurement window.
     Totals a = collect(sub);
+    uint64_t pubSent0 = 0, pubSent1 = 0;
+    pub.loop.call([&] { pubSent0 = replayer->sent(); });
     sub.loop.call([&] { shared.latency.reset(); });
     ProcSample s0 = sampleProc(o.serverPid), self0 = sampleProc(0);
     CoreTimes c0 = sampleCores();
@@ -236,6 +248,11 @@ json runLoad(const LoadOptions& o) {
     ProcSample s1 = sampleProc(o.serverPid), self1 = sampleProc(0);
     CoreTimes c1 = sampleCores();
     Totals b = collect(sub);
+    int64_t pubLag = 0;
+    pub.loop.call([&] {
+        pubSent1 = replayer->sent();
+        pubLag = replayer->maxLagNs();
+    });
     int64_t p50 = 0, p99 = 0, pmax = 0;
     uint64_t latCount = 0;
     sub.loop.call([&] {
@@ -300,6 +317,9 @@ json runLoad(const LoadOptions& o) {
         {"publisher_transport", pubSuite},
         {"media_kbps", media.bitrateKbps()},
         {"media_pps", media.packetsPerSecond()},
+        {"loadavg", loadAverage()},
+        {"publisher_pps", (pubSent1 - pubSent0) / window},
+        {"publisher_max_lag_ms", pubLag / 1e6},
     };
     for (const auto& loc : locations) {
         try {

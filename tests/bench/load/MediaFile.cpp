@@ -130,10 +130,12 @@ void RtpReplayer::onTimer() {
         }
         const MediaPacket& p = pkts[next_];
         int64_t due = startNs_ + static_cast<int64_t>(iteration_) * media_.loopNs() + p.offsetNs;
-        if (due > monoNs()) {
+        int64_t now = monoNs();
+        if (due > now) {
             timer_.armAt(due);
             return;
         }
+        if (now - due > maxLagNs_) maxLagNs_ = now - due;
         // Rewrite to continuous numbering across loops: seq = global index mod 2^16.
         uint64_t global = iteration_ * media_.perLoop(p.kind) + p.index;
         size_t len = std::min(p.data.size(), size_t{1500});

@@ -85,6 +85,8 @@ public:
                 OutputIds ids);
     void start();  // on the loop thread
     uint64_t sent() const { return sent_; }
+    // Worst lateness of a send against its schedule (publisher thread starved?), ns.
+    int64_t maxLagNs() const { return maxLagNs_; }
 
 private:
     void onTimer();
@@ -98,6 +100,7 @@ private:
     uint64_t iteration_ = 0;
     size_t next_ = 0;
     uint64_t sent_ = 0;
+    int64_t maxLagNs_ = 0;
 };
 
 }  // namespace load
