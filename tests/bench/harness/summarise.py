@@ -85,10 +85,12 @@ def table(res, out):
     servers = ["janus", "classbridge"]
     ns = sorted({n for s in res.values() for n in s})
     with open(os.path.join(out, "fanout.dat"), "w") as fh:
-        fh.write("# N janus_cpu classbridge_cpu janus_p99 classbridge_p99 janus_loss classbridge_loss\n")
+        fh.write("# N janus_cpu classbridge_cpu janus_p99 classbridge_p99 janus_loss "
+                 "classbridge_loss janus_us_per_sub_s classbridge_us_per_sub_s\n")
         for n in ns:
             row = [str(n)]
-            for key in ("server_cpu_pct", "latency_p99_ms", "loss_pct"):
+            for key in ("server_cpu_pct", "latency_p99_ms", "loss_pct",
+                        "server_cpu_us_per_sub_second"):
                 for s in servers:
                     r = res.get(s, {}).get(n)
                     row.append(fmt(r[key], 3) if r else "NaN")
