@@ -326,6 +326,7 @@ test('malformed and hostile requests: the right 4xx, nothing changed', async () 
     ['DELETE', `/api/v1/schools/${w.school.id}`, undefined, 409, 'in_use'],
     ['POST', '/api/v1/classrooms', { school_id: String(w.school.id), name: 'X', kind: 'recording' }, 400, 'wrong_type'],
     ['POST', '/api/v1/classrooms', { school_id: 987654, name: 'X', kind: 'recording' }, 400, 'unknown_school'],
+    ['POST', '/api/v1/classrooms', { school_id: 0, name: 'X', kind: 'recording' }, 400, 'invalid_value'],
     ['POST', '/api/v1/classrooms', { school_id: w.school.id, name: 'X', kind: 'studio' }, 400, 'invalid_value'],
     ['POST', '/api/v1/classrooms', { school_id: w.school.id, kind: 'recording' }, 400, 'missing_field'],
     ['POST', '/api/v1/classrooms', { school_id: w.school.id, name: 'Recording 1', kind: 'recording' }, 409, 'name_taken'],
