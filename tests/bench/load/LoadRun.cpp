@@ -122,7 +122,7 @@ json runLoad(const LoadOptions& o) {
     srtpGlobalInit();
     const bool janus = o.server == "janus";
     DtlsContext dtls(o.suite == "gcm" ? SrtpSuite::AeadAes128Gcm : SrtpSuite::AesCm128HmacSha1_80);
-    MediaFile media(o.mediaDir);
+    MediaFile media(o.mediaDir, o.pacingKbps);
     SendLog log(media);
     ReceiveShared shared;
     shared.media = &media;
@@ -317,6 +317,7 @@ json runLoad(const LoadOptions& o) {
         {"publisher_transport", pubSuite},
         {"media_kbps", media.bitrateKbps()},
         {"media_pps", media.packetsPerSecond()},
+        {"pacing_kbps", o.pacingKbps},
         {"loadavg", loadAverage()},
         {"publisher_pps", (pubSent1 - pubSent0) / window},
         {"publisher_max_lag_ms", pubLag / 1e6},

@@ -21,7 +21,9 @@ struct LoadOptions {
     int serverPid = 0;
     std::string suite = "cm";  // cm | gcm
     unsigned sampleEvery = 16;
-    int coalesceUs = 2000;  // subscriber loop: sleep before each epoll_wait
+    int coalesceUs = 2000;
+    double pacingKbps = 3750;  // publisher pacer: 2.5 x 1.5 Mbit/s, like libwebrtc; 0 = bursts  //
+                               // subscriber loop: sleep before each epoll_wait
     // ClassBridge
     std::string lesson, publisherToken, viewerToken;
     // Janus

@@ -43,7 +43,7 @@ static std::vector<std::vector<uint8_t>> readFramed(const std::string& path) {
     return out;
 }
 
-MediaFile::MediaFile(const std::string& dir) {
+MediaFile::MediaFile(const std::string& dir, double pacingKbps) {
     auto video = readFramed(dir + "/video.rtps");
     auto audio = readFramed(dir + "/audio.rtps");
     if (video.empty() || audio.empty()) throw std::runtime_error("empty media in " + dir);
@@ -63,21 +63,30 @@ MediaFile::MediaFile(const std::string& dir) {
         return idx;
     };
     videoCount_ = add(video, Kind::Video, 90000);
+    int64_t lastFrame = packets_.back().offsetNs;
+    // Pace video like a WebRTC sender's pacer (libwebrtc: 2.5 x the target bitrate) instead
+    // of bursting a whole frame at once: a 50-packet IDR then spreads over ~130 ms, as it
+    // does from a browser, rather than arriving in a microsecond-wide burst.
+    if (pacingKbps > 0) {
+        int64_t free = 0;
+        for (auto& p : packets_) {
+            p.offsetNs = std::max(p.offsetNs, free);
+            free = p.offsetNs + static_cast<int64_t>(p.data.size() * 8 * 1e6 / pacingKbps);
+        }
+    }
     audioCount_ = add(audio, Kind::Audio, 48000);
     std::stable_sort(
         packets_.begin(), packets_.end(),
         [](const MediaPacket& a, const MediaPacket& b) { return a.offsetNs < b.offsetNs; });
-    int64_t lastVideo = 0;
     for (const auto& p : packets_) {
         if (p.kind == Kind::Video) {
-            lastVideo = std::max(lastVideo, p.offsetNs);
             size_t h = rtpHeaderLen(p.data.data(), p.data.size());
             uint64_t hash = payloadHash(p.data.data() + h, p.data.size() - h);
             auto [it, fresh] = videoHash_.emplace(hash, p.index);
             if (!fresh) it->second = -1;
         }
     }
-    loopNs_ = lastVideo + 1000000000 / 30;  // one frame interval after the last frame
+    loopNs_ = lastFrame + 1000000000 / 30;  // one frame interval after the last frame
     videoTsLoop_ = static_cast<uint32_t>(loopNs_ * 90 / 1000000);
     audioTsLoop_ = static_cast<uint32_t>(loopNs_ * 48 / 1000000);
 }

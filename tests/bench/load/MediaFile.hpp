@@ -28,7 +28,8 @@ uint64_t payloadHash(const uint8_t* p, size_t n);
 class MediaFile {
 public:
     // Reads DIR/video.rtps and DIR/audio.rtps (RFC 4571 framing). Throws on error.
-    explicit MediaFile(const std::string& dir);
+    // pacingKbps > 0 spreads each video frame's packets at that rate; 0 sends frames as bursts.
+    MediaFile(const std::string& dir, double pacingKbps);
 
     const std::vector<MediaPacket>& packets() const { return packets_; }  // by offsetNs
     int64_t loopNs() const { return loopNs_; }

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     app.add_option("--suite", o.suite, "cm (AES_CM_128_HMAC_SHA1_80) | gcm (AEAD_AES_128_GCM)");
     app.add_option("--sample-every", o.sampleEvery, "verify SRTP auth of 1 in N packets");
     app.add_option("--coalesce-us", o.coalesceUs, "subscriber loop: sleep before each wait");
+    app.add_option("--pacing-kbps", o.pacingKbps, "publisher video pacing rate; 0: frame bursts");
     app.add_option("--lesson", o.lesson);
     app.add_option("--publisher-token", o.publisherToken);
     app.add_option("--viewer-token", o.viewerToken);
