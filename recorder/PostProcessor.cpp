@@ -19,7 +19,7 @@ namespace recorder {
 namespace fs = std::filesystem;
 
 int PostProcessor::runProcess(const std::vector<std::string>& argv, const fs::path& logFile,
-                              int timeoutSeconds) {
+                              int timeoutSeconds, const std::atomic<bool>* cancel) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -39,10 +39,11 @@ int PostProcessor::runProcess(const std::vector<std::string>& argv, const fs::pa
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (r < 0) return -1;
-        if (std::chrono::steady_clock::now() > deadline) {
+        bool cancelled = cancel && cancel->load(std::memory_order_relaxed);
+        if (cancelled || std::chrono::steady_clock::now() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
-            return -2;
+            return cancelled ? -3 : -2;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -90,7 +91,8 @@ PostProcessResult PostProcessor::run(const PostProcessRequest& req) {
     fs::path log = stage / "ffmpeg.log";
     auto ffmpeg = [&](std::vector<std::string> args, const char* what) {
         args.insert(args.begin(), {"ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"});
-        int rc = runProcess(args, log, req.timeoutSeconds);
+        int rc = runProcess(args, log, req.timeoutSeconds, req.cancel);
+        if (rc == -3) throw Cancelled();
         if (rc != 0)
             throw std::runtime_error(std::string(what) + " failed (" + std::to_string(rc) +
                                      "): " + tail(log));

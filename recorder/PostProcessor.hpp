@@ -9,9 +9,11 @@
 //   poster.jpg, thumb_1..4.jpg
 // Output is built in a staging directory and renamed into place, so a crash or a failed
 // run never leaves half a resource.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,13 @@ struct PostProcessRequest {
     double trimStart = 0;           // seconds
     std::optional<double> trimEnd;  // seconds from the recording's start
     int timeoutSeconds = 3600;
+    // Set from another thread (server shutdown): the running ffmpeg is killed and run()
+    // throws Cancelled; the job is restartable, so nothing is lost but time.
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+struct Cancelled : std::runtime_error {
+    Cancelled() : std::runtime_error("post-processing cancelled") {}
 };
 
 struct PostProcessResult {
@@ -38,9 +47,10 @@ public:
     // Duration in seconds of a media file per ffprobe; 0 when unreadable.
     static double probeDuration(const std::filesystem::path& file);
     // Runs argv (no shell) with stdout+stderr appended to logFile; returns the exit status
-    // (-1: could not start, -2: timed out and killed).
+    // (-1: could not start, -2: timed out and killed, -3: cancelled and killed).
     static int runProcess(const std::vector<std::string>& argv,
-                          const std::filesystem::path& logFile, int timeoutSeconds);
+                          const std::filesystem::path& logFile, int timeoutSeconds,
+                          const std::atomic<bool>* cancel = nullptr);
 };
 
 }  // namespace recorder

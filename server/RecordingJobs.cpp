@@ -40,6 +40,7 @@ void RecordingJobs::stop() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
+    cancel_ = true;  // a running ffmpeg is killed; its job is queued again for the next start
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
 }
@@ -114,6 +115,7 @@ bool RecordingJobs::runOne() {
     req.outDir = vodDir(dataDir_, resourceId);
     req.trimStart = trimStart;
     req.trimEnd = trimEnd;
+    req.cancel = &cancel_;
     auto t0 = std::chrono::steady_clock::now();
     try {
         if (dir.empty()) throw std::runtime_error("the recording is gone");
@@ -127,6 +129,16 @@ bool RecordingJobs::runOne() {
         spdlog::info("jobs: resource {} processed in {:.1f} s ({:.1f} s of video)", resourceId,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                      result.durationSeconds);
+    } catch (const recorder::Cancelled&) {
+        spdlog::info("jobs: resource {} interrupted by shutdown; it runs again at the next start",
+                     resourceId);
+        resources_.setProcessing(resourceId, "pending", "");
+        std::lock_guard lock(store_.mutex());
+        store_.run(
+            "UPDATE jobs SET state = 'queued', attempts = ?, updated_at = unixepoch() "
+            "WHERE id = ?",
+            attempts - 1, jobId);
+        return false;
     } catch (const std::exception& e) {
         bool retry = attempts < kMaxAttempts;
         spdlog::error("jobs: resource {} attempt {}: {}", resourceId, attempts, e.what());

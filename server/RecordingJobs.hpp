@@ -40,6 +40,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;
+    std::atomic<bool> cancel_{false};
     bool pending_ = true;
     std::thread thread_;
     std::atomic<uint64_t> done_{0}, failed_{0};
