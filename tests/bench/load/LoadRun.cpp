@@ -134,7 +134,7 @@ json runLoad(const LoadOptions& o) {
     std::unique_ptr<PlainRtpOutput> plain;
     std::unique_ptr<RtpReplayer> replayer;
     WhipWhepSignaler whx(o.base, o.lesson);
-    std::string pubSuite = "plain RTP";
+    std::string pubSuite = "plain RTP to the mountpoint";
     if (janus) {
         plain = std::make_unique<PlainRtpOutput>(o.serverIp, o.videoPort, o.audioPort);
         replayer = std::make_unique<RtpReplayer>(pub.loop, media, log, *plain, OutputIds{});
@@ -165,7 +165,7 @@ json runLoad(const LoadOptions& o) {
             pub.loop.call([&] { up = raw->connected(); });
         }
         if (!up) throw std::runtime_error("WHIP publisher did not connect within 20 s");
-        pub.loop.call([&] { pubSuite = raw->suiteName(); });
+        pub.loop.call([&] { pubSuite = "WHIP, SRTP " + raw->suiteName(); });
     }
     sleepSeconds(0.5);
 
