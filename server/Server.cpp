@@ -158,7 +158,7 @@ void Server::start() {
     context_->metrics = metrics_.get();
     modules_ = makeModules(*context_);
     auto extraMetrics = [this] {
-        std::string out = media_->metricsText();
+        std::string out;  // the media engine's counters come through RtcModule
         for (const auto& m : modules_) m->appendMetrics(out);
         return out;
     };

@@ -208,6 +208,10 @@ test('stats, audit log and metrics', async () => {
   assert.match(m.text, /^cb_lessons_live \d+$/m);
   assert.match(m.text, /cb_http_requests_total\{method="POST",route="\/api\/v1\/schools",status="201"\} \d+/);
   assert.ok(m.text.includes('cb_http_requests_total{method="GET",route="/api/v1/schools/{id}",status="404"} 1'), 'a 404 is counted');
+  // A scraper rejects a page that declares a family twice.
+  const families = m.text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+  assert.deepEqual(families.filter((f, i) => families.indexOf(f) !== i), [], 'each metric family declared once');
+  assert.match(m.text, /^cb_rtc_sessions(\{[^}]*\})? \d+$/m, 'media counters are on the page');
 });
 
 test('401 without or with a bad token, 403 for the wrong role', async () => {
