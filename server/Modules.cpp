@@ -3,6 +3,7 @@
 #include "server/IngestModule.hpp"
 #include "server/LibraryModule.hpp"
 #include "server/ModuleContext.hpp"
+#include "server/RoomModule.hpp"
 #include "server/RtcModule.hpp"
 
 namespace server {
@@ -12,9 +13,10 @@ std::vector<std::unique_ptr<Module>> makeModules(ModuleContext& context) {
     std::vector<std::unique_ptr<Module>> modules;
     // One line per feature module, e.g.:
     // modules.push_back(std::make_unique<RtcModule>(context));
-    modules.push_back(std::make_unique<RtcModule>(context));  // WHIP/WHEP
-    modules.push_back(std::make_unique<IngestModule>(context));  // sources, RTMP, SRT
+    modules.push_back(std::make_unique<RtcModule>(context));      // WHIP/WHEP
+    modules.push_back(std::make_unique<IngestModule>(context));   // sources, RTMP, SRT
     modules.push_back(std::make_unique<LibraryModule>(context));  // recording, library, VOD
+    modules.push_back(std::make_unique<RoomModule>(context));     // room WebSocket
     return modules;
 }
 
