@@ -13,7 +13,9 @@ namespace {
 
 std::vector<uint8_t> rtp(uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc, size_t payload,
                          bool withExtension = false) {
-    std::vector<uint8_t> p(12);
+    std::vector<uint8_t> p;
+    p.reserve(12 + 8 + payload);  // one allocation; GCC 12 misreads the insert below otherwise
+    p.resize(12);
     p[0] = withExtension ? 0x90 : 0x80;
     p[1] = pt;
     store16(&p[2], seq);

@@ -109,8 +109,9 @@ TEST(RtpPacket, RejectsMalformed) {
     // Every truncation of a valid packet is either rejected or still self-consistent.
     for (size_t n = 0; n < ok.size(); ++n) {
         auto cut = std::vector<uint8_t>(ok.begin(), ok.begin() + n);
-        if (auto p = rtc::RtpPacket::parse(cut.data(), cut.size()))
+        if (auto p = rtc::RtpPacket::parse(cut.data(), cut.size())) {
             EXPECT_LE(p->headerSize() + p->payloadSize() + p->paddingSize(), n);
+        }
     }
 }
 
