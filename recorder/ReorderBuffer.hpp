@@ -1,7 +1,10 @@
 #pragma once
 // Puts a stream's RTP packets back in sequence order. A gap is waited for (a NACK may
 // still fill it) until `depth` later packets are held; then it is declared lost and the
-// next packet is released with lostBefore = true.
+// next packet is released with lostBefore = true. A new SSRC (a restarted encoder or a
+// reconnected publisher, whose sequence numbers start anywhere) starts the order afresh:
+// judged by sequence alone, a restart landing just behind the old numbers would have its
+// packets dropped as late until its numbers caught up.
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -14,9 +17,15 @@ public:
 
     // emit(const std::vector<uint8_t>& packet, bool lostBefore) for each releasable packet.
     template <typename Emit>
-    void push(uint16_t sequence, std::vector<uint8_t> packet, Emit&& emit) {
+    void push(uint32_t ssrc, uint16_t sequence, std::vector<uint8_t> packet, Emit&& emit) {
+        if (started_ && ssrc != ssrc_) {
+            flush(emit);
+            started_ = false;
+            lostPending_ = true;  // what follows does not continue what came before
+        }
         if (!started_) {
             started_ = true;
+            ssrc_ = ssrc;
             next_ = sequence;
         }
         int16_t diff = int16_t(uint16_t(sequence - uint16_t(next_)));
@@ -75,6 +84,7 @@ private:
     size_t depth_;
     bool started_ = false;
     bool lostPending_ = false;
+    uint32_t ssrc_ = 0;
     int64_t next_ = 0;
     std::map<int64_t, std::vector<uint8_t>> held_;
     uint64_t lost_ = 0, late_ = 0, duplicates_ = 0;

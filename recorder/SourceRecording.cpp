@@ -131,10 +131,10 @@ void SourceRecording::process(Item& item) {
         audioClock_ = std::make_unique<ClockMapper>(48000, wall);
     }
     if (item.kind == rtc::MediaKind::Video) {
-        videoOrder_.push(v.sequence, std::move(item.data),
+        videoOrder_.push(v.ssrc, v.sequence, std::move(item.data),
                          [&](const std::vector<uint8_t>& p, bool lost) { onVideo(p, lost, wall); });
     } else {
-        audioOrder_.push(v.sequence, std::move(item.data),
+        audioOrder_.push(v.ssrc, v.sequence, std::move(item.data),
                          [&](const std::vector<uint8_t>& p, bool lost) { onAudio(p, lost, wall); });
     }
 }

@@ -33,7 +33,7 @@ Result depacketize(const std::vector<testutil::Packet>& packets, H264Depacketize
     for (const auto& p : packets) {
         RtpView v;
         EXPECT_TRUE(RtpView::parse(p.data(), p.size(), v));
-        reorder.push(v.sequence, p, emit);
+        reorder.push(v.ssrc, v.sequence, p, emit);
     }
     reorder.flush(emit);
     return r;
