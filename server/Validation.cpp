@@ -40,7 +40,8 @@ JsonBody JsonBody::parseText(std::string_view text,
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+        // parse_error, and out_of_range for a number too large for a double ("1e400").
         throw ApiError::badRequest("bad_json", std::string("body is not valid JSON: ") + e.what());
     }
     if (!j.is_object()) throw ApiError::badRequest("bad_json", "body must be a JSON object");

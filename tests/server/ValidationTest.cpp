@@ -32,6 +32,7 @@ TEST(Validation, TableOfBodies) {
         {R"({"name":"音乐教室","school_id":1,"kind":"recording"})", 0, ""},  // 4 code points
         {R"({"name":"A","school_id":1,"kind":"recording")", 400, "bad_json"},
         {R"([1,2])", 400, "bad_json"},
+        {R"({"name":19e330})", 400, "bad_json"},  // out of a double's range (found by fuzzing)
         {R"("text")", 400, "bad_json"},
         {"", 400, "bad_json"},
         {R"({"name":"A","school_id":1,"kind":"recording","extra":1})", 400, "unknown_field"},
