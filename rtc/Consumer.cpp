@@ -97,6 +97,10 @@ void Consumer::startNewSegment() {
     streams_[1].newSegment = true;
 }
 
+void Consumer::startNewSegment(MediaKind kind) {
+    streams_[index(kind)].newSegment = true;
+}
+
 bool Consumer::toSourceSeq(MediaKind kind, uint16_t outSeq, uint16_t& sourceSeq) const {
     const Stream& s = streams_[index(kind)];
     if (!s.started || s.newSegment) return false;

@@ -44,6 +44,7 @@ public:
     size_t retransmit(MediaKind kind, const RtpSlot& pkt, uint8_t* scratch, size_t capacity);
     // The next forwarded packet of each kind starts a new segment (a source switch).
     void startNewSegment();
+    void startNewSegment(MediaKind kind);  // one stream's source restarted
     // Maps a sequence number we sent back to the source's (only within the current segment).
     bool toSourceSeq(MediaKind kind, uint16_t outSeq, uint16_t& sourceSeq) const;
     // Which kind an SSRC of ours belongs to (for RTCP feedback); false when not ours.

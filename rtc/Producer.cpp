@@ -46,6 +46,7 @@ const RtpSlot* Producer::receive(const uint8_t* data, size_t size, int64_t nowMs
 
     if (!started_ || ssrc != ssrc_) {
         // First packet, or the publisher restarted its stream with a new SSRC.
+        restarted_ = started_;
         started_ = true;
         ssrc_ = ssrc;
         baseSeq_ = maxSeq_ = static_cast<uint16_t>(seq - 1);

@@ -44,6 +44,14 @@ public:
     // Validates and stores a plain RTP packet. Returns the slot, or nullptr for a malformed,
     // oversized or duplicate packet (counted by the caller).
     const RtpSlot* receive(const uint8_t* data, size_t size, int64_t nowMs);
+    // True once after receive() saw the stream restart with a new SSRC (a reconnected
+    // publisher or a restarted ingest pipeline): its sequence numbers and timestamps start
+    // anywhere, so subscribers need a new segment and a keyframe.
+    bool takeRestart() {
+        const bool r = restarted_;
+        restarted_ = false;
+        return r;
+    }
     // The stored packet with this sequence number, if still held.
     const RtpSlot* find(uint16_t seq) const;
 
@@ -82,6 +90,7 @@ private:
     uint16_t baseSeq_ = 0;
     uint32_t cycles_ = 0;
     uint16_t maxSeq_ = 0;
+    bool restarted_ = false;
     uint64_t received_ = 0;
     uint64_t expectedPrior_ = 0;
     uint64_t receivedPrior_ = 0;

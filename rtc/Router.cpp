@@ -101,6 +101,13 @@ void Router::onSourceRtp(Source* source, MediaKind kind, const uint8_t* data, si
     metrics_.add(metrics_.packetsIn);
     metrics_.add(metrics_.bytesIn, size);
     for (RtpSink* sink : sinks_) sink->onRtp(source->name, kind, pkt->data.data(), pkt->size);
+    if (source->producer(kind).takeRestart() && source == main_) {
+        // Without a new segment the subscribers would see sequence numbers and timestamps
+        // jump to wherever the restarted stream begins, and a browser discards the
+        // "old" packets; continue after what each saw and ask for a keyframe.
+        for (Consumer* c : consumers_) c->startNewSegment(kind);
+        if (kind == MediaKind::Video) requestKeyframe(*source, nowMs);
+    }
     if (source != main_) return;
     uint64_t packets = 0, bytes = 0;
     for (Consumer* c : consumers_) {

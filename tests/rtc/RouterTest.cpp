@@ -158,6 +158,30 @@ TEST_F(RouterFixture, SequenceAndTimestampContinueAcrossWrapAndSourceSwitch) {
     }
 }
 
+// A source that restarts (new SSRC: a reconnected RTMP publisher, a camera pulled again)
+// begins anywhere, here just behind the old numbers; subscribers must not see that jump.
+TEST_F(RouterFixture, ARestartedSourceContinuesSubscribersStreamsAndAsksForAKeyframe) {
+    auto* teacher = router.addSource("teacher", &teacherFb, 0);
+    router.addConsumer(&c1, 0);
+    int64_t now = 1000;
+    for (uint16_t i = 0; i < 10; ++i, now += 33)
+        feed(teacher, MediaKind::Video, rtp(96, 5000 + i, 900000 + 3000 * i, 1, 100), now);
+    const int keyframesBefore = teacherFb.keyframes;
+    now += 2000;  // the camera was away for two seconds
+    for (uint16_t i = 0; i < 10; ++i, now += 33)
+        feed(teacher, MediaKind::Video, rtp(96, 4800 + i, 12345 + 3000 * i, 9, 100), now);
+    EXPECT_EQ(teacherFb.keyframes, keyframesBefore + 1);
+    ASSERT_EQ(out1.got.rtp.size(), 20u);
+    for (size_t i = 1; i < out1.got.rtp.size(); ++i) {
+        EXPECT_EQ(load16(&out1.got.rtp[i][2]),
+                  static_cast<uint16_t>(load16(&out1.got.rtp[i - 1][2]) + 1))
+            << i;
+        const uint32_t dts = load32(&out1.got.rtp[i][4]) - load32(&out1.got.rtp[i - 1][4]);
+        EXPECT_GT(dts, 0u) << i;
+        EXPECT_LT(dts, 90000u * 3) << i;  // about the real gap, never backwards
+    }
+}
+
 TEST_F(RouterFixture, KeyframeRequestsAreThrottledPerSource) {
     auto* src = router.addSource("teacher", &teacherFb, 0);
     feed(src, MediaKind::Video, rtp(96, 1, 0, 5, 10), 0);

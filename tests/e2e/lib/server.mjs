@@ -11,20 +11,23 @@ export const SOURCE_DIR = process.env.CB_SOURCE_DIR ?? process.cwd();
 export const BINARY_DIR = process.env.CB_BINARY_DIR ?? join(process.cwd(), 'build');
 export const ADMIN_PASSWORD = 'e2e-admin-password';
 
-// A port free on TCP and UDP at the moment of asking.
+// A port free on TCP and UDP (all addresses) at the moment of asking. Chosen below the
+// kernel's ephemeral range (32768+), so the sockets Chromium, ffmpeg and other tests open
+// on kernel-chosen ports cannot take it between now and the server's bind.
 export async function freePort() {
+  const tcpFree = (port) => new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, () => s.close(() => resolve(true)));
+  });
+  const udpFree = (port, type) => new Promise((resolve) => {
+    const u = dgram.createSocket(type);
+    u.once('error', () => resolve(false));
+    u.bind(port, () => u.close(() => resolve(true)));
+  });
   for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-    });
-    const udpFree = await new Promise((resolve) => {
-      const u = dgram.createSocket('udp4');
-      u.once('error', () => resolve(false));
-      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await tcpFree(port) && await udpFree(port, 'udp4') && await udpFree(port, 'udp6')) return port;
   }
 }
 
