@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         pos += len;
         recorder::RtpView v;
         if (recorder::RtpView::parse(packet.data(), packet.size(), v))
-            reorder.push(v.sequence, std::move(packet), emit);
+            reorder.push(v.ssrc, v.sequence, std::move(packet), emit);
     }
     reorder.flush(emit);
     if (!depacketizer.sps().empty())
