@@ -31,7 +31,8 @@ step "ctest (unit, integration, end-to-end)" run_ctest
 
 run_asan() {
   CB_BUILD_DIR=build-asan CB_CMAKE_ARGS="-DCB_SANITIZE=ON -DCB_BENCH=OFF" \
-    CB_BUILD_TARGETS="${ASAN_TARGETS}" bash scripts/setup.sh >/dev/null || return 1
+    CB_BUILD_TARGETS="${ASAN_TARGETS}" bash scripts/setup.sh >/tmp/cb-asan-build.log 2>&1 \
+    || { grep -E 'error|FAILED' /tmp/cb-asan-build.log | head -40; return 1; }
   local rc=0
   for t in ${ASAN_TARGETS}; do
     echo "asan: $t"
@@ -51,7 +52,8 @@ run_fuzz() {
     CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCB_FUZZ=ON -DCB_BUILD_TESTS=OFF \
       -DCB_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || return 1
   fi
-  cmake --build build-fuzz -j "$JOBS" --target fuzzers >/dev/null || return 1
+  cmake --build build-fuzz -j "$JOBS" --target fuzzers >/tmp/cb-fuzz-build.log 2>&1 \
+    || { grep -E 'error|FAILED' /tmp/cb-fuzz-build.log | head -40; return 1; }
   local rc=0
   for f in build-fuzz/tests/fuzz/*Fuzzer; do
     [ -x "$f" ] || continue
