@@ -120,16 +120,35 @@ void SourceRecording::run() {
             published_.fragments = writer_->fragments();
         }
     }
+    if (!videoClock_ && !warmup_.empty()) startClocks();  // stopped within the warm-up
 }
 
 void SourceRecording::process(Item& item) {
+    if (videoClock_) return dispatch(item);
+    RtpView v;
+    if (!RtpView::parse(item.data.data(), item.data.size(), v)) return;
+    bool video = item.kind == rtc::MediaKind::Video;
+    bool done = aligner_.add(video, v.timestamp, video ? 90000 : 48000, item.wallUs);
+    warmup_.push_back(std::move(item));
+    if (done) startClocks();
+}
+
+// Time 0 of this recording is the first packet's arrival; each stream is anchored at its
+// latency floor (StartAligner), then the held packets go through in arrival order.
+void SourceRecording::startClocks() {
+    videoClock_ = std::make_unique<ClockMapper>(90000, aligner_.firstWallUs());
+    audioClock_ = std::make_unique<ClockMapper>(48000, aligner_.firstWallUs());
+    if (const auto& s = aligner_.start(true); s.seen) videoClock_->map(s.ts, s.wallUs);
+    if (const auto& s = aligner_.start(false); s.seen) audioClock_->map(s.ts, s.wallUs);
+    std::deque<Item> held;
+    held.swap(warmup_);
+    for (auto& it : held) dispatch(it);
+}
+
+void SourceRecording::dispatch(Item& item) {
     RtpView v;
     if (!RtpView::parse(item.data.data(), item.data.size(), v)) return;
     int64_t wall = item.wallUs;
-    if (!videoClock_) {  // time 0 of this recording: the first packet to arrive
-        videoClock_ = std::make_unique<ClockMapper>(90000, wall);
-        audioClock_ = std::make_unique<ClockMapper>(48000, wall);
-    }
     if (item.kind == rtc::MediaKind::Video) {
         videoOrder_.push(v.ssrc, v.sequence, std::move(item.data),
                          [&](const std::vector<uint8_t>& p, bool lost) { onVideo(p, lost, wall); });

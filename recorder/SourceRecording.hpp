@@ -20,6 +20,7 @@
 #include "recorder/Mp4Writer.hpp"
 #include "recorder/OpusDepacketizer.hpp"
 #include "recorder/ReorderBuffer.hpp"
+#include "recorder/StartAligner.hpp"
 #include "rtc/MediaEngine.hpp"
 
 namespace recorder {
@@ -80,6 +81,8 @@ private:
     };
     void run();
     void process(Item& item);
+    void dispatch(Item& item);
+    void startClocks();
     void onVideo(const std::vector<uint8_t>& packet, bool lost, int64_t wallUs);
     void onAudio(const std::vector<uint8_t>& packet, bool lost, int64_t wallUs);
     void checkWriter();
@@ -107,6 +110,8 @@ private:
     OpusDepacketizer opus_;
     ReorderBuffer videoOrder_, audioOrder_;
     std::unique_ptr<ClockMapper> videoClock_, audioClock_;
+    StartAligner aligner_;
+    std::deque<Item> warmup_;  // packets held until the aligner has placed both streams
     std::vector<AccessUnit> units_;
     bool failedReported_ = false;
 

@@ -4,6 +4,7 @@
 #include "recorder/ClockMapper.hpp"
 #include "recorder/OpusDepacketizer.hpp"
 #include "recorder/Rtp.hpp"
+#include "recorder/StartAligner.hpp"
 
 using namespace recorder;
 
@@ -62,6 +63,33 @@ TEST(ClockMapper, ALateBurstUnderLoadIsNotADiscontinuity) {
 TEST(ClockMapper, LaterStreamsArePlacedByArrival) {
     ClockMapper m(48000, 1'000'000);
     EXPECT_EQ(m.map(777, 1'250'000), 250'000);
+}
+
+TEST(StartAligner, AFirstPacketHeldUpInAQueueIsPlacedAtTheStreamsLatencyFloor) {
+    StartAligner a(1'000'000);
+    // Audio: the first packet is 70 ms late (a starting encoder, a busy worker); the
+    // following 20 ms packets arrive on time. Video: on time from the start.
+    EXPECT_FALSE(a.add(false, 5000, 48000, 1'070'000));
+    EXPECT_FALSE(a.add(true, 90000, 90000, 1'000'000));
+    for (int i = 1; i < 50; ++i) {
+        EXPECT_FALSE(a.add(false, 5000 + 960 * i, 48000, 1'000'000 + 20'000 * i + 3'000));
+        EXPECT_FALSE(a.add(true, 90000 + 3000 * i / 2, 90000, 1'000'000 + 16'666 * i + 5'000));
+    }
+    EXPECT_TRUE(a.add(false, 5000 + 960 * 50, 48000, 2'070'000));
+    EXPECT_EQ(a.firstWallUs(), 1'070'000);
+    EXPECT_EQ(a.start(false).ts, 5000u);
+    EXPECT_EQ(a.start(false).wallUs, 1'003'000);
+    EXPECT_TRUE(a.start(true).seen);
+    EXPECT_NEAR(double(a.start(true).wallUs), 1'000'000.0, 1000.0);
+}
+
+TEST(StartAligner, ANewTimestampBaseInTheWarmUpIsNotTakenForLatency) {
+    StartAligner a(1'000'000);
+    a.add(true, 1000, 90000, 0);
+    a.add(true, 4000, 90000, 33'400);
+    a.add(true, 900'000'000, 90000, 66'000);  // the source restarted: a random new base
+    EXPECT_EQ(a.start(true).wallUs, 0);
+    EXPECT_FALSE(a.start(false).seen);
 }
 
 TEST(OpusDepacketizer, DurationsFromTheToc) {

@@ -3,8 +3,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "GstRtp.hpp"
@@ -147,6 +149,43 @@ TEST_F(SourceRecordingTest, ASourceGoneForFiveSecondsContinuesTheSameRecordingIn
     EXPECT_NEAR(p.duration, 11.0, 0.3);
     EXPECT_NEAR(s.durationSeconds, 11.0, 0.3);
     EXPECT_EQ(p.decodeErrors, "");
+}
+
+// Both streams start together at the source; the first audio packet reaches the recorder
+// 80 ms late (a starting encoder, a busy worker). The recording must not keep that as an
+// A/V offset: both tracks start at the same time.
+TEST_F(SourceRecordingTest, AFirstPacketHeldUpInAQueueDoesNotShiftItsStream) {
+    auto video = testutil::videoRtp(90);
+    auto audio = testutil::audioRtp(150);
+    auto packets = schedule(video, audio, 1'000'000);
+    auto firstAudio = std::find_if(packets.begin(), packets.end(),
+                                   [](const Timed& t) { return t.kind == rtc::MediaKind::Audio; });
+    ASSERT_NE(firstAudio, packets.end());
+    firstAudio->wallUs += 80'000;
+    std::stable_sort(packets.begin(), packets.end(),
+                     [](const Timed& a, const Timed& b) { return a.wallUs < b.wallUs; });
+    SourceRecording rec("teacher", dir_ / "teacher", 0, {});
+    feed(rec, packets);
+    EXPECT_EQ(rec.stop().state, RecordingState::Finished);
+    // The writer fills audio missing at the start with 1-byte silence packets: the first
+    // real (longer) audio packet is where the source's audio lies.
+    auto media = (dir_ / "teacher" / Mp4Writer::kMediaFile).string();
+    auto firstPts = [&](const char* stream, size_t minSize) {
+        std::istringstream lines(
+            testutil::run("ffprobe -v error -select_streams " + std::string(stream) +
+                          " -show_entries packet=pts_time,size -of csv=p=0 " + media));
+        for (std::string line; std::getline(lines, line);) {
+            auto comma = line.find(',');
+            if (comma != std::string::npos &&
+                size_t(std::atol(line.c_str() + comma + 1)) >= minSize)
+                return std::atof(line.c_str());
+        }
+        return -1.0;
+    };
+    double videoStart = firstPts("v:0", 1), audioStart = firstPts("a:0", 2);
+    ASSERT_GE(videoStart, 0);
+    ASSERT_GE(audioStart, 0);
+    EXPECT_NEAR(audioStart, videoStart, 0.005);
 }
 
 TEST_F(SourceRecordingTest, AVideoOnlySourceGetsASilentAudioTrack) {
