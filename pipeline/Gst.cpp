@@ -1,8 +1,34 @@
 #include "pipeline/Gst.hpp"
 
+#include <atomic>
 #include <mutex>
 
 namespace pipeline::gst {
+
+namespace {
+std::atomic<size_t> live{0};
+
+void onFinalized(gpointer, GObject*) {
+    live.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Counts an object once until it is finalized (qdata marks it as counted).
+void track(gpointer obj) {
+    static GQuark quark = g_quark_from_static_string("cb-tracked");
+    if (g_object_get_qdata(G_OBJECT(obj), quark)) return;
+    g_object_set_qdata(G_OBJECT(obj), quark, GINT_TO_POINTER(1));
+    live.fetch_add(1, std::memory_order_relaxed);
+    g_object_weak_ref(G_OBJECT(obj), onFinalized, nullptr);
+}
+
+void onDeepAdded(GstBin*, GstBin*, GstElement* element, gpointer) {
+    track(element);
+}
+}  // namespace
+
+size_t liveObjects() {
+    return live.load(std::memory_order_relaxed);
+}
 
 void ensureInit() {
     static std::once_flag once;
@@ -13,6 +39,7 @@ GstElement* make(const char* factory, const char* name) {
     ensureInit();
     GstElement* e = gst_element_factory_make(factory, name);
     if (!e) throw std::runtime_error(std::string("GStreamer element missing: ") + factory);
+    track(e);
     return e;
 }
 
@@ -20,6 +47,8 @@ Pipeline::Pipeline(const std::string& name) {
     ensureInit();
     pipeline_ = gst_pipeline_new(name.c_str());
     gst_object_ref_sink(pipeline_);
+    track(pipeline_);
+    g_signal_connect(pipeline_, "deep-element-added", G_CALLBACK(onDeepAdded), nullptr);
     bus_.reset(gst_element_get_bus(pipeline_));
 }
 

@@ -50,6 +50,11 @@ using SampleRef = std::unique_ptr<GstSample, SampleUnref>;
 // Creates an element or throws std::runtime_error naming the missing plugin.
 GstElement* make(const char* factory, const char* name = nullptr);
 
+// Elements alive that were made by make() or added anywhere inside a Pipeline (also the
+// ones rtspsrc/decodebin create themselves), plus the pipelines: what teardown must
+// bring back to the level before a source started (a leak check for tests and ops).
+size_t liveObjects();
+
 // A top-level pipeline: owns the ref, goes to NULL before the unref (which is what
 // joins GStreamer's streaming threads).
 class Pipeline {

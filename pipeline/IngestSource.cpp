@@ -1,6 +1,7 @@
 #include "pipeline/IngestSource.hpp"
 
 #include <gst/app/gstappsrc.h>
+#include <spdlog/spdlog.h>
 
 #include <map>
 #include <stdexcept>
@@ -227,9 +228,18 @@ std::unique_ptr<IngestSource::Run> IngestSource::build() {
 }
 
 void IngestSource::setState(SourceState s, const std::string& reason) {
-    std::lock_guard l(mutex_);
-    state_ = s;
-    if (!reason.empty() || s == SourceState::Live) reason_ = reason;
+    {
+        std::lock_guard l(mutex_);
+        state_ = s;
+        if (!reason.empty() || s == SourceState::Live) reason_ = reason;
+    }
+    // What the AV technician reads in the server log (the API and /metrics say the same).
+    // (never the URI: it may hold a camera password)
+    const std::string who = options_.label.empty() ? std::string("source") : options_.label;
+    if (s == SourceState::Failed)
+        spdlog::warn("ingest: {} failed: {}", who, reason);
+    else if (s == SourceState::Retrying)
+        spdlog::info("ingest: {} retrying: {}", who, reason);
 }
 
 // Watches one run until it errors, ends, stalls or we stop. True: the run ended by itself.

@@ -27,6 +27,7 @@ struct SourceOptions {
     // or "push:mpegts".
     std::string uri;
     bool transcode = false;  // re-encode video WebRTC cannot play instead of refusing it
+    std::string label;       // for log lines, e.g. "lesson 3 source teacher"
     std::chrono::milliseconds minBackoff{1000};
     std::chrono::milliseconds maxBackoff{30000};
     std::chrono::milliseconds stallTimeout{10000};  // no packets for this long: reconnect

@@ -118,9 +118,28 @@ GstFlowReturn MediaChains::onSample(GstElement* sink, gpointer selfp) {
 
 GstPadProbeReturn MediaChains::onVideoIn(GstPad*, GstPadProbeInfo* info, gpointer selfp) {
     auto* self = static_cast<MediaChains*>(selfp);
-    if (GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info); b && GST_BUFFER_PTS_IS_VALID(b))
-        self->ring_->put(GST_BUFFER_PTS(b), steadyUs());
+    GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (!b || !GST_BUFFER_PTS_IS_VALID(b)) return GST_PAD_PROBE_OK;
+    GstClockTime pts = GST_BUFFER_PTS(b);
+    self->ring_->put(pts, steadyUs());
+    // Buffers arrive in decode order (one streaming thread). A PTS a little earlier than
+    // the previous one is a reordered (B-)frame; a big jump back is a discontinuity, and
+    // a single step back could be a glitch, so a few are needed.
+    if (!self->transcodeVideo_ && GST_CLOCK_TIME_IS_VALID(self->lastPts_) && pts < self->lastPts_ &&
+        self->lastPts_ - pts < GST_SECOND && ++self->ptsReversals_ == 3)
+        self->refuse(
+            "H.264 with B-frames (frames out of presentation order) cannot be played reliably "
+            "by WebRTC; set the encoder to baseline profile or B-frames 0");
+    self->lastPts_ = pts;
     return GST_PAD_PROBE_OK;
+}
+
+void MediaChains::refuse(std::string reason) {
+    if (refused_.exchange(true)) return;
+    reason += "; re-encode it at the source or add the source with \"transcode\": true";
+    GstStructure* m =
+        gst_structure_new("cb-refuse", "reason", G_TYPE_STRING, reason.c_str(), nullptr);
+    gst_element_post_message(GST_ELEMENT(bin_), gst_message_new_application(GST_OBJECT(bin_), m));
 }
 
 // Checks the parsed H.264 caps: WebRTC decoders play 8-bit 4:2:0 progressive only.
@@ -138,19 +157,20 @@ GstPadProbeReturn MediaChains::onCaps(GstPad*, GstPadProbeInfo* info, gpointer s
     const GstStructure* s = gst_caps_get_structure(caps, 0);
     const char* profile = gst_structure_get_string(s, "profile");
     const char* interlace = gst_structure_get_string(s, "interlace-mode");
+    const char* chroma = gst_structure_get_string(s, "chroma-format");  // from the SPS
+    guint depth = 8;
+    gst_structure_get_uint(s, "bit-depth-luma", &depth);
     std::string reason;
     if (profile && (std::strstr(profile, "4:2:2") || std::strstr(profile, "4:4:4") ||
                     std::strstr(profile, "high-10")))
         reason = std::string("H.264 profile ") + profile + " cannot be played by WebRTC";
+    else if (chroma && std::strcmp(chroma, "4:2:0") != 0)
+        reason = std::string("H.264 with chroma ") + chroma + " cannot be played by WebRTC";
+    else if (depth != 8)
+        reason = "H.264 with " + std::to_string(depth) + "-bit video cannot be played by WebRTC";
     else if (interlace && std::strcmp(interlace, "progressive") != 0)
         reason = std::string("interlaced H.264 (") + interlace + ") cannot be played by WebRTC";
-    if (!reason.empty() && !self->refused_.exchange(true)) {
-        reason += "; re-encode it at the source or add the source with \"transcode\": true";
-        GstStructure* m =
-            gst_structure_new("cb-refuse", "reason", G_TYPE_STRING, reason.c_str(), nullptr);
-        gst_element_post_message(GST_ELEMENT(self->bin_),
-                                 gst_message_new_application(GST_OBJECT(self->bin_), m));
-    }
+    if (!reason.empty()) self->refuse(reason);
     return GST_PAD_PROBE_OK;
 }
 
@@ -237,17 +257,30 @@ GstElement* MediaChains::elementaryChain(const std::string& media, const GstStru
         gst_pad_add_probe(qsink, GST_PAD_PROBE_TYPE_BUFFER, &MediaChains::onVideoIn, this, nullptr);
         gst_object_unref(qsink);
         if (transcodeVideo_) {
+            // Decoding reorders B-frames; deinterlace passes progressive video untouched.
             GstElement* parse = add("h264parse");
             GstElement* dec = add("avdec_h264");
-            linkMany({q, parse, dec});
-            GstElement* tail = x264(dec);
+            GstElement* deint = add("deinterlace");
+            linkMany({q, parse, dec, deint});
+            GstElement* tail = x264(deint);
             videoTail(tail);
             sync({tail});
-            sync({dec, parse, q});
+            sync({deint, dec, parse, q});
         } else {
             GstElement* parse = videoTail(nullptr);
-            gst::link(q, parse);
-            sync({q});
+            GstElement* in = q;
+            // tsdemux gives byte-stream without alignment: h264parse would hold every frame
+            // until the next one starts (one frame interval, 33 ms at 30 fps). A PES carries
+            // one access unit (encoders and muxers write it so), so tell h264parse that.
+            const char* format = gst_structure_get_string(s, "stream-format");
+            if (format && std::strcmp(format, "byte-stream") == 0 &&
+                !gst_structure_has_field(s, "alignment")) {
+                in = add("capsfilter");
+                gst::setCaps(in, "video/x-h264,stream-format=byte-stream,alignment=au");
+                gst::link(q, in);
+            }
+            gst::link(in, parse);
+            sync({in, q});
         }
         return q;
     }

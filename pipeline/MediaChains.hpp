@@ -62,6 +62,7 @@ private:
     static GstFlowReturn onSample(GstElement* sink, gpointer self);
     static GstPadProbeReturn onCaps(GstPad*, GstPadProbeInfo*, gpointer self);
     static GstPadProbeReturn onVideoIn(GstPad*, GstPadProbeInfo*, gpointer self);
+    void refuse(std::string reason);  // once: posts "cb-refuse", drops all further output
 
     GstBin* bin_;
     rtc::SourceInput* out_;
@@ -74,6 +75,9 @@ private:
     unsigned keyIntMax_ = 60;
     Ring* ring_;
     std::atomic<bool> refused_{false};
+    // B-frame detection (passthrough): PTS going backwards in decode order = reordering.
+    GstClockTime lastPts_ = GST_CLOCK_TIME_NONE;
+    int ptsReversals_ = 0;
 };
 
 }  // namespace pipeline

@@ -12,6 +12,7 @@ namespace pipeline {
 struct PublishRequest {
     std::string protocol;  // "rtmp" | "srt"
     std::string lessonId, source, token, remote;
+    bool transcode = false;  // publisher asked for re-encoding (transcode=1 in its URL)
 };
 
 // Refusal with a reason the publisher is told; status follows HTTP (401, 403, 404, 409).

@@ -57,7 +57,8 @@ struct RtmpServer::Conn : RtmpSession::Listener {
     }
     std::string onPublish(const RtmpPublish& p) override {
         try {
-            sink = server.handler_.startPublish({"rtmp", p.lessonId, p.source, p.token, remote});
+            sink = server.handler_.startPublish(
+                {"rtmp", p.lessonId, p.source, p.token, remote, p.transcode});
             return {};
         } catch (const PublishRefused& e) {
             server.refused_++;

@@ -68,6 +68,8 @@ RtmpPublish RtmpSession::parsePublish(const std::string& app, const std::string&
     if (auto it = q.find("source"); it != q.end() && !it->second.empty()) p.source = it->second;
     if (p.source.empty()) p.source = "teacher";
     if (auto it = q.find("token"); it != q.end()) p.token = it->second;
+    if (auto it = q.find("transcode"); it != q.end())
+        p.transcode = it->second == "1" || it->second == "true";
     return p;
 }
 

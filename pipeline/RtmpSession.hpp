@@ -16,6 +16,7 @@ namespace pipeline {
 struct RtmpPublish {
     std::string app, tcUrl, streamName;   // as the client sent them
     std::string lessonId, source, token;  // extracted (see docs/ingest.md)
+    bool transcode = false;               // "transcode=1" in the query
 };
 
 class RtmpSession {

@@ -71,6 +71,8 @@ SrtStreamId parseSrtStreamId(const std::string& sid) {
             out.token = v;
         else if (k == "m")
             out.mode = v;
+        else if (k == "transcode")
+            out.transcode = v == "1" || v == "true";
         i = comma + 1;
     }
     if (out.lessonId.empty()) throw std::invalid_argument("streamid has no r= (lesson id)");
@@ -156,9 +158,9 @@ void SrtServer::loop() {
                     try {
                         SrtStreamId id =
                             parseSrtStreamId(std::string(sid, size_t(std::max(0, sidLen))));
-                        auto sink =
-                            handler_.startPublish({"srt", id.lessonId, id.source, id.token,
-                                                   peerName(reinterpret_cast<sockaddr*>(&ss))});
+                        auto sink = handler_.startPublish(
+                            {"srt", id.lessonId, id.source, id.token,
+                             peerName(reinterpret_cast<sockaddr*>(&ss)), id.transcode});
                         bool no = false;
                         srt_setsockflag(c, SRTO_RCVSYN, &no, sizeof no);
                         int ev = SRT_EPOLL_IN | SRT_EPOLL_ERR;

@@ -17,6 +17,7 @@ namespace pipeline {
 
 struct SrtStreamId {
     std::string lessonId, source, token, mode;
+    bool transcode = false;  // "transcode=1" item
 };
 // Parses the access-control streamid; throws std::invalid_argument.
 SrtStreamId parseSrtStreamId(const std::string& streamid);

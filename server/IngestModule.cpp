@@ -196,6 +196,7 @@ Response IngestModule::list(Request& req) {
         if (seen.count(r.name)) continue;
         json j = item(r.name, r.kind);
         j["remote"] = r.remote;
+        j["transcode"] = r.transcode;
         j.update(statusJson(r.status));
         out.push_back(std::move(j));
     }
@@ -325,7 +326,8 @@ int64_t IngestModule::checkPublish(const pipeline::PublishRequest& r) {
     }
     if (!validSourceName(r.source))
         throw pipeline::PublishRefused(400, "source must be 1-32 letters, digits, '-' or '_'");
-    if (r.token.empty()) throw pipeline::PublishRefused(401, "unauthorized: a token is required (token=...)");
+    if (r.token.empty())
+        throw pipeline::PublishRefused(401, "unauthorized: a token is required (token=...)");
     std::lock_guard lock(ctx_.store.mutex());
     auto lesson = ctx_.lessons.find(id);
     if (!lesson) throw pipeline::PublishRefused(404, "no such lesson: " + r.lessonId);
@@ -338,7 +340,8 @@ int64_t IngestModule::checkPublish(const pipeline::PublishRequest& r) {
         throw pipeline::PublishRefused(401, std::string("unauthorized: ") + e.what());
     }
     if (!ctx_.auth.canPublish(who, *lesson))
-        throw pipeline::PublishRefused(403, "forbidden: not allowed to publish into lesson " + r.lessonId);
+        throw pipeline::PublishRefused(
+            403, "forbidden: not allowed to publish into lesson " + r.lessonId);
     if (lesson->status != "live")
         throw pipeline::PublishRefused(409, "lesson " + r.lessonId + " is not live");
     return id;
@@ -358,7 +361,7 @@ std::unique_ptr<pipeline::PushSink> IngestModule::startPublish(const pipeline::P
     authorize(r);
     int64_t id = parseId(r.lessonId);
     return sources_->startPushed(id, r.source, r.protocol, r.protocol == "srt" ? "mpegts" : "flv",
-                                 r.remote);
+                                 r.remote, r.transcode);
 }
 
 void IngestModule::appendMetrics(std::string& out) const {

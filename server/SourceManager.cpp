@@ -66,6 +66,7 @@ std::shared_ptr<SourceManager::Slot> SourceManager::install(const Key& key, Runn
     destroy(std::move(old));
     auto slot = std::make_shared<Slot>();
     std::string lesson = std::to_string(key.first);
+    options.label = "lesson " + lesson + " source " + key.second;
     slot->source = std::make_unique<pipeline::IngestSource>(
         options, [&](rtc::SourceInput::Listener* listener) {
             return media_.attachSource(lesson, key.second, listener);
@@ -91,18 +92,18 @@ void SourceManager::startPulled(int64_t lessonId, const std::string& name, const
     spdlog::info("ingest: lesson {} source {} pulling {}", lessonId, name, uri);
 }
 
-std::unique_ptr<pipeline::PushSink> SourceManager::startPushed(int64_t lessonId,
-                                                               const std::string& name,
-                                                               const std::string& kind,
-                                                               const std::string& format,
-                                                               const std::string& remote) {
+std::unique_ptr<pipeline::PushSink> SourceManager::startPushed(
+    int64_t lessonId, const std::string& name, const std::string& kind, const std::string& format,
+    const std::string& remote, bool transcode) {
     pipeline::SourceOptions o;
     o.uri = "push:" + format;
+    o.transcode = transcode;
     RunningSource info;
     info.lessonId = lessonId;
     info.name = name;
     info.kind = kind;
     info.remote = remote;
+    info.transcode = transcode;
     Key key{lessonId, name};
     auto slot = install(key, std::move(info), o);
     spdlog::info("ingest: lesson {} source {} published over {} from {}", lessonId, name, kind,
@@ -111,17 +112,30 @@ std::unique_ptr<pipeline::PushSink> SourceManager::startPushed(int64_t lessonId,
 }
 
 void SourceManager::release(const Key& key, const std::shared_ptr<Slot>& slot) {
+    // A publisher we hung up on because of its codec stays listed as `failed` with the
+    // reason (until it publishes again or the lesson ends): the API and /metrics must
+    // tell the technician why the picture is missing.
+    pipeline::SourceStatus last;
+    {
+        std::lock_guard l(slot->m);
+        if (slot->source) last = slot->source->status();
+    }
+    bool keep = last.state == pipeline::SourceState::Failed;
     std::vector<std::shared_ptr<Slot>> gone;
     {
         std::lock_guard l(mutex_);
         auto it = entries_.find(key);
         if (it != entries_.end() && it->second.slot == slot) {
             gone.push_back(slot);
-            entries_.erase(it);
+            if (keep)
+                it->second.info.status = last;  // slot->source goes; list() shows this
+            else
+                entries_.erase(it);
         }
     }
     if (!gone.empty())
-        spdlog::info("ingest: lesson {} source {}: publisher left", key.first, key.second);
+        spdlog::info("ingest: lesson {} source {}: publisher left{}", key.first, key.second,
+                     keep ? " (refused: " + last.reason + ")" : std::string());
     destroy(std::move(gone));
 }
 

@@ -42,7 +42,8 @@ public:
     std::unique_ptr<pipeline::PushSink> startPushed(int64_t lessonId, const std::string& name,
                                                     const std::string& kind,
                                                     const std::string& format,
-                                                    const std::string& remote);
+                                                    const std::string& remote,
+                                                    bool transcode = false);
     bool stop(int64_t lessonId, const std::string& name);
     void stopLesson(int64_t lessonId);
     void stopAll();

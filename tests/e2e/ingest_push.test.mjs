@@ -19,13 +19,16 @@ function ffmpeg(args) {
   return p;
 }
 
-const input = (w, h, seconds, freq = 440) => ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=30`,
+const BASELINE = ['-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p'];
+const input = (w, h, seconds, freq = 440, video = BASELINE) => ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=30`,
   '-f', 'lavfi', '-i', `sine=frequency=${freq}:sample_rate=48000`, '-t', String(seconds),
-  '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
-  '-g', '30', '-c:a', 'aac'];
+  '-c:v', 'libx264', '-preset', 'ultrafast', ...video, '-g', '30', '-c:a', 'aac'];
 
-const rtmp = (server, lesson, token, source, w, h, seconds) => ffmpeg([...input(w, h, seconds), '-f', 'flv',
-  `rtmp://127.0.0.1:${server.rtmpPort}/live/${lesson}?token=${token}&source=${source}`]);
+const rtmp = (server, lesson, token, source, w, h, seconds, video = BASELINE, extra = '') => ffmpeg([...input(w, h, seconds, 440, video), '-f', 'flv',
+  `rtmp://127.0.0.1:${server.rtmpPort}/live/${lesson}?token=${token}&source=${source}${extra}`]);
+// H.264 WebRTC cannot play: main profile with B-frames (only the frame order shows it), 4:2:2.
+const BFRAMES = ['-profile:v', 'main', '-bf', '2', '-pix_fmt', 'yuv420p'];
+const HIGH422 = ['-profile:v', 'high422', '-pix_fmt', 'yuv422p'];
 const srt = (server, lesson, token, source, w, h, seconds) => ffmpeg([...input(w, h, seconds, 880), '-f', 'mpegts',
   `srt://127.0.0.1:${server.srtPort}?streamid=#!::r=${lesson},m=publish,s=${source},t=${token}`]);
 
@@ -48,7 +51,7 @@ async function sourceState(server, lessonId, token, name) {
   return r.json.find((s) => s.name === name);
 }
 
-test('RTMP + SRT + pulled sources into one lesson, main-source switching, refusals', { timeout: 300000 }, async () => {
+test('RTMP + SRT + pulled sources into one lesson, main-source switching, refusals, B-frames/4:2:2 refused or transcoded', { timeout: 300000 }, async () => {
   const server = await startServer();
   const browser = await launchBrowser();
   const procs = [];
@@ -115,7 +118,29 @@ test('RTMP + SRT + pulled sources into one lesson, main-source switching, refusa
     assert.equal((await server.api('POST', `/api/v1/lessons/${id}/sources/board/main`, { token: w.classroomToken })).status, 403);
     assert.equal((await server.api('POST', `/api/v1/lessons/${id}/sources/nope/main`, { token: tok })).status, 404);
 
+    // B-frames: refused by default with a reason in the API and /metrics, the publisher is
+    // hung up on; with transcode=1 in its URL the same stream is re-encoded and plays.
+    const bf = rtmp(server, id, tok, 'bframes', 480, 272, 120, BFRAMES);
+    procs.push(bf);
+    await waitFor('B-frame source failed', async () => (await sourceState(server, id, tok, 'bframes'))?.state === 'failed', 60000);
+    assert.match((await sourceState(server, id, tok, 'bframes')).reason, /B-frames.*transcode/);
+    assert.notEqual((await bf.done).code, 0, 'the refused publisher is disconnected');
+    const h422 = rtmp(server, id, tok, 'h422', 320, 240, 120, HIGH422);
+    procs.push(h422);
+    await waitFor('4:2:2 source failed', async () => (await sourceState(server, id, tok, 'h422'))?.state === 'failed', 60000);
+    assert.match((await sourceState(server, id, tok, 'h422')).reason, /4:2:2/);
+    procs.push(rtmp(server, id, tok, 'bft', 560, 320, 120, BFRAMES, '&transcode=1'));
+    await waitFor('transcoded B-frame source live', async () => (await sourceState(server, id, tok, 'bft'))?.state === 'live', 60000);
+    const bft = await sourceState(server, id, tok, 'bft');
+    assert.equal(bft.transcode, true);
+    assert.match(bft.video_caps, /constrained-baseline/);
+    assert.equal((await server.api('POST', `/api/v1/lessons/${id}/sources/bft/main`, { token: tok })).status, 200);
+    await waitFor('player decodes the transcoded stream', async () => (await videoState(page)).width === 560, 45000);
+    const tf = (await videoState(page)).frames;
+    await waitFor('player keeps decoding it', async () => (await videoState(page)).frames > tf + 30, 30000);
+
     const m = await metrics(server, w.admin);
+    assert.match(m, /cb_ingest_source_state\{[^}]*source="bframes"[^}]*state="failed"\} 1/);
     assert.match(m, /cb_ingest_source_state\{[^}]*source="teacher"[^}]*state="live"\} 1/);
     assert.match(m, /cb_ingest_publish_refused_total\{protocol="rtmp"\} [1-9]/);
     assert.match(m, /cb_ingest_publish_refused_total\{protocol="srt"\} [1-9]/);

@@ -1,6 +1,8 @@
-// RTSP pull end to end: a GStreamer RTSP server (tests/tools/rtsp_test_server) as the
+// Pull end to end: a GStreamer RTSP server (tests/tools/rtsp_test_server) as the
 // camera, pulled over TCP and UDP; the camera restarts: the source goes retrying, then
 // live, and the WHEP player in Chromium resumes decoding without renegotiating.
+// Then an rtmp:// pull from ffmpeg acting as an RTMP server (`-listen 1`), which also
+// goes away and comes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,24 +21,38 @@ function camera(port) {
   return p;
 }
 
-async function frames(page) {
+// ffmpeg as an RTMP server: it waits for one client (our rtmp2src) and plays out to it.
+function rtmpServer(port) {
+  const p = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-re',
+    '-f', 'lavfi', '-i', 'testsrc2=size=400x224:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=44100',
+    '-t', '150', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline',
+    '-pix_fmt', 'yuv420p', '-g', '30', '-c:a', 'aac', '-f', 'flv', '-listen', '1', `rtmp://127.0.0.1:${port}/live/x`],
+  { stdio: ['ignore', 'ignore', 'ignore'] });
+  return p;
+}
+
+async function videoStats(page) {
   return page.evaluate(async () => {
-    let n = 0;
-    (await window.cbPc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded ?? 0; });
-    return n;
+    const out = { frames: 0, width: 0 };
+    (await window.cbPc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') { out.frames += s.framesDecoded ?? 0; out.width = s.frameWidth ?? out.width; }
+    });
+    return out;
   });
 }
+const frames = async (page) => (await videoStats(page)).frames;
 
 async function state(server, id, token, name) {
   const r = await server.api('GET', `/api/v1/lessons/${id}/sources`, { token });
   return r.json?.find((s) => s.name === name);
 }
 
-test('RTSP over TCP and UDP, camera restart -> retrying -> live, player resumes', { timeout: 300000 }, async () => {
+test('RTSP over TCP and UDP and rtmp:// pull; server restarts -> retrying -> live, player resumes', { timeout: 300000 }, async () => {
   const server = await startServer();
   const browser = await launchBrowser();
   const port = await freePort();
   let cam = camera(port);
+  let rtmpSrv = null;
   try {
     await cam.ready;
     const w = await makeLiveLesson(server);
@@ -75,7 +91,27 @@ test('RTSP over TCP and UDP, camera restart -> retrying -> live, player resumes'
     const del = await server.api('DELETE', `/api/v1/lessons/${id}/sources/camudp`, { token: tok });
     assert.equal(del.status, 204);
     assert.equal(await state(server, id, tok, 'camudp'), undefined);
+
+    // rtmp:// pull: the player sees its 400x224 picture once it is the main source.
+    const rport = await freePort();
+    rtmpSrv = rtmpServer(rport);
+    const addRtmp = await server.api('POST', `/api/v1/lessons/${id}/sources`, { token: tok, body: { name: 'box', uri: `rtmp://127.0.0.1:${rport}/live/x` } });
+    assert.equal(addRtmp.status, 201, addRtmp.text);
+    await waitFor('rtmp pull live', async () => (await state(server, id, tok, 'box'))?.state === 'live', 60000);
+    assert.equal((await server.api('POST', `/api/v1/lessons/${id}/sources/box/main`, { token: tok })).status, 200);
+    await waitFor('player decodes the pulled RTMP stream', async () => (await videoStats(page)).width === 400, 45000);
+    // The RTMP server goes away: retrying with a reason; it comes back: live, player resumes.
+    rtmpSrv.kill('SIGKILL');
+    await waitFor('rtmp pull retrying', async () => (await state(server, id, tok, 'box'))?.state === 'retrying', 40000);
+    assert.ok((await state(server, id, tok, 'box')).reason, 'a retrying rtmp source says why');
+    rtmpSrv = rtmpServer(rport);
+    await waitFor('rtmp pull live again', async () => (await state(server, id, tok, 'box'))?.state === 'live', 60000);
+    const again = await frames(page);
+    await waitFor('player resumes the RTMP stream', async () => (await frames(page)) > again + 30, 45000);
+    assert.equal((await videoStats(page)).width, 400);
+    assert.ok((await state(server, id, tok, 'box')).restarts >= 1);
   } finally {
+    rtmpSrv?.kill('SIGKILL');
     cam.kill('SIGKILL');
     await browser.close();
     await server.cleanup();

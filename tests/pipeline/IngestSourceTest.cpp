@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/Gst.hpp"
 #include "pipeline/IngestSource.hpp"
 
 using namespace std::chrono_literals;
@@ -231,6 +232,48 @@ TEST(IngestSource, High422IsRefusedWithAClearReasonUnlessTranscoded) {
     std::filesystem::remove_all(flv.parent_path());
 }
 
+TEST(IngestSource, BFramesAreRefusedWithAClearReasonUnlessTranscoded) {
+    // Main profile 4:2:0 progressive: the caps look playable, only the frame order tells.
+    auto flv = makeFlv("bf.flv", "-c:v libx264 -profile:v main -bf 2 -pix_fmt yuv420p -g 30");
+    {
+        Attached a;
+        SourceOptions o;
+        o.uri = "push:flv";
+        IngestSource src(o, a.attach());
+        feed(src, flv);
+        ASSERT_TRUE(waitFor([&] { return src.status().state == SourceState::Failed; }))
+            << "state " << pipeline::toString(src.status().state);
+        EXPECT_NE(src.status().reason.find("B-frames"), std::string::npos) << src.status().reason;
+        EXPECT_NE(src.status().reason.find("transcode"), std::string::npos);
+    }
+    Attached a;
+    SourceOptions o;
+    o.uri = "push:flv";
+    o.transcode = true;
+    IngestSource src(o, a.attach());
+    feed(src, flv);
+    ASSERT_TRUE(waitFor([&] { return checkKeyframes(*a.sink).idrs >= 2; }));
+    auto st = src.status();
+    EXPECT_NE(st.state, SourceState::Failed) << st.reason;
+    EXPECT_NE(st.videoCaps.find("constrained-baseline"), std::string::npos) << st.videoCaps;
+    auto k = checkKeyframes(*a.sink);
+    EXPECT_EQ(k.idrs, k.idrsWithConfig);
+    std::filesystem::remove_all(flv.parent_path());
+}
+
+TEST(IngestSource, BaselineWithoutBFramesIsNotRefused) {
+    // A false positive would refuse every ordinary camera: 4 s of baseline must pass.
+    auto flv = makeFlv("nobf.flv", "-c:v libx264 -profile:v high -bf 0 -pix_fmt yuv420p -g 30");
+    Attached a;
+    SourceOptions o;
+    o.uri = "push:flv";
+    IngestSource src(o, a.attach());
+    feed(src, flv);
+    ASSERT_TRUE(waitFor([&] { return checkKeyframes(*a.sink).idrs >= 4; }));
+    EXPECT_NE(src.status().state, SourceState::Failed) << src.status().reason;
+    std::filesystem::remove_all(flv.parent_path());
+}
+
 TEST(IngestSource, UnreachableRtspRetriesWithState) {
     Attached a;
     SourceOptions o;
@@ -244,22 +287,37 @@ TEST(IngestSource, UnreachableRtspRetriesWithState) {
     EXPECT_FALSE(st.reason.empty());
 }
 
-TEST(IngestSource, TeardownLeaksNoThreads) {
-    auto once = [] {
-        Attached a;
+TEST(IngestSource, TeardownLeaksNoThreadsAndNoElements) {
+    auto flv = makeFlv("cycle.flv", "-c:v libx264 -profile:v baseline -pix_fmt yuv420p -g 30");
+    // One encoding source (x264/opus) and one pushed (flvdemux, parsers, AAC decoder) per
+    // cycle, as a lesson with a test pattern and a publisher would have.
+    auto once = [&] {
+        Attached a, b;
         SourceOptions o;
         o.uri = "test://pattern?width=160&height=120";
         IngestSource src(o, a.attach());
+        SourceOptions p;
+        p.uri = "push:flv";
+        IngestSource pushed(p, b.attach());
+        feed(pushed, flv);
         ASSERT_TRUE(waitFor([&] { return a.sink->count(rtc::MediaKind::Video) > 10; }));
+        ASSERT_TRUE(waitFor([&] { return b.sink->count(rtc::MediaKind::Audio) > 10; }));
+        EXPECT_GT(pipeline::gst::liveObjects(), 10u);
     };
     once();
     std::this_thread::sleep_for(300ms);
     int base = threadCount();
+    EXPECT_TRUE(waitFor([] { return pipeline::gst::liveObjects() == 0; }, 10s))
+        << pipeline::gst::liveObjects() << " elements alive after the first teardown";
     for (int i = 0; i < 3; ++i) once();
+    // Every element of every pipeline incarnation is finalized when the source goes.
+    EXPECT_TRUE(waitFor([] { return pipeline::gst::liveObjects() == 0; }, 10s))
+        << pipeline::gst::liveObjects() << " elements leaked by start/stop cycles";
     // GStreamer's task pool may keep an idle thread or two for reuse; growth per run would
     // mean a leaked pipeline.
     ASSERT_TRUE(waitFor([&] { return threadCount() <= base + 2; }, 20s))
         << "threads " << threadCount() << " vs " << base;
+    std::filesystem::remove_all(flv.parent_path());
 }
 
 TEST(IngestSource, RejectsBadUris) {

@@ -139,6 +139,8 @@ TEST(RtmpSession, ExtractsLessonSourceAndTokenWhereEncodersPutThem) {
     auto def = RtmpSession::parsePublish("live", "", "7");
     EXPECT_EQ(def.source, "teacher");
     EXPECT_EQ(def.token, "");
+    EXPECT_FALSE(def.transcode);
+    EXPECT_TRUE(RtmpSession::parsePublish("live", "", "7?token=t&transcode=1").transcode);
 }
 
 namespace {
@@ -281,6 +283,8 @@ TEST(SrtStreamId, Parses) {
     EXPECT_EQ(id.lessonId, "12");
     EXPECT_EQ(id.source, "board");
     EXPECT_EQ(id.token, "abc.def");
+    EXPECT_FALSE(id.transcode);
+    EXPECT_TRUE(parseSrtStreamId("#!::r=12,m=publish,transcode=1").transcode);
     EXPECT_THROW(parseSrtStreamId("12"), std::invalid_argument);
     EXPECT_THROW(parseSrtStreamId("#!::m=publish"), std::invalid_argument);
     EXPECT_THROW(parseSrtStreamId("#!::r=1,m=request"), std::invalid_argument);
