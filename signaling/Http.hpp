@@ -1,6 +1,7 @@
 #pragma once
 // The request/response model shared by every route handler. Handlers run on the HTTP
-// loop thread and must not block for long (post heavy work to a worker and wait briefly).
+// loop thread and must not block for long: CPU-heavy work goes to Response::offLoop.
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -36,6 +37,10 @@ struct Response {
     // When set, the body is this file, streamed by the server with HTTP Range support
     // (206/416) instead of `body`; contentType still applies.
     std::string filePath;
+    // When set, the server runs this on its work pool instead of the loop thread and
+    // sends what it returns (errors thrown map as for handlers; 503 if the pool is full).
+    // It must own or outlive what it captures: the Request is gone by then.
+    std::function<Response()> offLoop;
 
     static Response json(int status, std::string body) {
         Response r;
@@ -44,6 +49,11 @@ struct Response {
         return r;
     }
     static Response error(int status, const std::string& code, const std::string& message);
+    static Response deferred(std::function<Response()> work) {
+        Response r;
+        r.offLoop = std::move(work);
+        return r;
+    }
 };
 
 }  // namespace signaling

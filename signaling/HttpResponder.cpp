@@ -115,6 +115,7 @@ int HttpServer::Impl::onHttp(lws* wsi, const char* uri) {
     std::string method = lwsMethod(wsi);
     auto ex = std::make_unique<HttpExchange>();
     HttpExchange& e = *ex;
+    e.id = nextExchangeId++;
     exchanges[wsi] = std::move(ex);
     if (method.empty())
         return writeImmediateError(wsi, 405, "method_not_allowed", "unsupported method");
@@ -189,14 +190,10 @@ int HttpServer::Impl::onBodyComplete(lws* wsi) {
 int HttpServer::Impl::dispatch(lws* wsi, HttpExchange& e) {
     e.dispatched = true;
     std::string routeName;
-    Response r;
-    try {
-        r = route(e.request, routeName);
-    } catch (const common::ApiError& err) {
-        r = Response::error(err.status(), err.code(), err.what());
-    } catch (const std::exception& err) {
-        spdlog::error("http: {} {} failed: {}", e.request.method, e.request.path, err.what());
-        r = Response::error(500, "internal_error", "internal error");
+    Response r = runGuarded(e.request, [&] { return route(e.request, routeName); });
+    if (r.offLoop) {
+        e.routeName = std::move(routeName);
+        return startOffLoop(wsi, e, std::move(r.offLoop));
     }
     return respond(wsi, e, std::move(r), routeName);
 }

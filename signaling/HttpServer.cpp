@@ -128,11 +128,7 @@ bool HttpServer::tls() const {
 }
 
 void HttpServer::post(std::function<void()> task) {
-    {
-        std::lock_guard lock(impl_->taskMutex);
-        impl_->tasks.push_back(std::move(task));
-    }
-    impl_->wake();
+    impl_->post(std::move(task));
 }
 
 void HttpServer::start() {
@@ -184,6 +180,7 @@ void HttpServer::start() {
         std::lock_guard lock(m.taskMutex);
         m.contextAlive = true;
     }
+    m.pool = std::make_unique<WorkPool>(m.options.offLoopThreads, m.options.offLoopMaxQueued);
     m.started = true;
     m.loop = std::thread([&m] {
         while (!m.stopping.load()) lws_service(m.context, 0);
@@ -196,6 +193,7 @@ void HttpServer::stop() {
     Impl& m = *impl_;
     if (!m.started) return;
     m.stopping = true;
+    m.pool->stop();  // running jobs finish first: they post into the loop's queue
     m.wake();
     if (m.loop.joinable()) m.loop.join();
     {
@@ -212,6 +210,14 @@ void HttpServer::stop() {
 }
 
 // ---- Impl: loop-thread side ----
+
+void HttpServer::Impl::post(std::function<void()> task) {
+    {
+        std::lock_guard lock(taskMutex);
+        tasks.push_back(std::move(task));
+    }
+    wake();
+}
 
 void HttpServer::Impl::wake() {
     std::lock_guard lock(taskMutex);
@@ -257,14 +263,8 @@ int HttpServer::Impl::callback(lws* wsi, lws_callback_reasons reason, void* in, 
             return onBody(wsi, static_cast<const char*>(in), len);
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
             return onBodyComplete(wsi);
-        case LWS_CALLBACK_HTTP_WRITEABLE: {
-            auto it = exchanges.find(wsi);
-            if (it == exchanges.end()) return -1;
-            HttpExchange& ex = *it->second;
-            if (ex.closing) return -1;
-            if (!ex.bodyDone) return writeBody(wsi, ex);
-            return finish(wsi, ex);
-        }
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return onHttpWriteable(wsi);
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return onConfirmUpgrade(wsi);
         case LWS_CALLBACK_ESTABLISHED:

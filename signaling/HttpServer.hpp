@@ -1,7 +1,8 @@
 #pragma once
 // HTTP/1.1 + WebSocket front on libwebsockets: routes with "{name}" path parameters,
 // bounded request bodies, static files, file responses with Range, TLS.
-// One loop thread; handlers run on it. Other threads use post().
+// One loop thread; handlers run on it (heavy ones hand work to a small pool through
+// Response::offLoop). Other threads use post().
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,8 @@ struct HttpOptions {
     std::string keyFile;
     size_t maxBodyBytes = 1 << 20;
     unsigned idleTimeoutSeconds = 30;  // slow or stuck clients are dropped
+    size_t offLoopThreads = 2;         // Response::offLoop workers (≈ cores)
+    size_t offLoopMaxQueued = 64;      // more waiting jobs than this: 503 busy
 };
 
 class HttpServer {

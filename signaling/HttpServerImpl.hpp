@@ -14,6 +14,7 @@
 
 #include "signaling/HttpParse.hpp"
 #include "signaling/HttpServer.hpp"
+#include "signaling/WorkPool.hpp"
 
 namespace signaling {
 
@@ -22,6 +23,7 @@ std::string lwsMethod(lws* wsi);
 
 // One HTTP request/response on a connection (we answer with Connection: close).
 struct HttpExchange {
+    uint64_t id = 0;  // tells a reused lws* apart when an off-loop result comes back
     Request request;
     bool bodyExpected = false;
     uint64_t declaredLength = 0;
@@ -36,8 +38,15 @@ struct HttpExchange {
     uint64_t fileRemaining = 0;
     bool bodyDone = false;
     bool closing = false;  // everything written; close once lws has flushed
+    // Off-loop handler: the result waits here until the connection is writeable.
+    bool awaitingOffLoop = false;
+    std::unique_ptr<Response> offLoopResult;
+    std::string routeName;
     ~HttpExchange();
 };
+
+// Runs a handler, turning ApiError into its JSON error and anything else into a logged 500.
+Response runGuarded(const Request& req, const std::function<Response()>& handler);
 
 class WsSession final : public WebSocketSession {
 public:
@@ -99,6 +108,10 @@ public:
     std::vector<std::function<void()>> tasks;
     std::vector<WsSession*> dirty;
     bool contextAlive = false;
+    void post(std::function<void()> task);
+
+    std::unique_ptr<WorkPool> pool;  // Response::offLoop jobs
+    uint64_t nextExchangeId = 1;
 
     std::unordered_map<lws*, std::unique_ptr<HttpExchange>> exchanges;
     std::unordered_map<lws*, PendingUpgrade> pendingUpgrades;
@@ -128,6 +141,8 @@ public:
 
     // HttpResponder.cpp
     int dispatch(lws* wsi, HttpExchange& ex);
+    int startOffLoop(lws* wsi, HttpExchange& ex, std::function<Response()> work);
+    int onHttpWriteable(lws* wsi);
     Response route(Request& req, std::string& routeName);
     Response serveStatic(const Request& req);
     int respond(lws* wsi, HttpExchange& ex, Response res, const std::string& routeName);

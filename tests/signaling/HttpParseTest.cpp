@@ -28,31 +28,36 @@ TEST(HttpParse, Query) {
 
 TEST(HttpParse, Range) {
     using K = ByteRange::Kind;
-    auto r = parseRange("bytes=0-99", 1000);
-    EXPECT_EQ(r.kind, K::Partial);
-    EXPECT_EQ(r.first, 0u);
-    EXPECT_EQ(r.last, 99u);
-    r = parseRange("bytes=900-", 1000);
-    EXPECT_EQ(r.kind, K::Partial);
-    EXPECT_EQ(r.first, 900u);
-    EXPECT_EQ(r.last, 999u);
-    r = parseRange("bytes=-100", 1000);
-    EXPECT_EQ(r.first, 900u);
-    EXPECT_EQ(r.last, 999u);
-    r = parseRange("bytes=-5000", 1000);  // suffix longer than the file: all of it
-    EXPECT_EQ(r.kind, K::Partial);
-    EXPECT_EQ(r.first, 0u);
-    r = parseRange("bytes=990-5000", 1000);
-    EXPECT_EQ(r.last, 999u);
-    EXPECT_EQ(parseRange("bytes=1000-", 1000).kind, K::Unsatisfiable);
-    EXPECT_EQ(parseRange("bytes=-0", 1000).kind, K::Unsatisfiable);
-    EXPECT_EQ(parseRange("bytes=0-", 0).kind, K::Unsatisfiable);
-    EXPECT_EQ(parseRange("", 1000).kind, K::Full);
-    EXPECT_EQ(parseRange("bytes=5-1", 1000).kind, K::Full);
-    EXPECT_EQ(parseRange("bytes=0-1,4-5", 1000).kind, K::Full);
-    EXPECT_EQ(parseRange("items=0-1", 1000).kind, K::Full);
-    EXPECT_EQ(parseRange("bytes=a-b", 1000).kind, K::Full);
-    EXPECT_EQ(parseRange("bytes=99999999999999999999-", 1000).kind, K::Full);
+    struct Case {
+        const char* header;
+        uint64_t size;
+        K kind;
+        uint64_t first = 0, last = 0;  // checked for Partial
+    };
+    const Case cases[] = {
+        {"bytes=0-99", 1000, K::Partial, 0, 99},
+        {"bytes=900-", 1000, K::Partial, 900, 999},
+        {"bytes=-100", 1000, K::Partial, 900, 999},
+        {"bytes=-5000", 1000, K::Partial, 0, 999},  // suffix longer than the file: all of it
+        {"bytes=990-5000", 1000, K::Partial, 990, 999},
+        {"bytes=1000-", 1000, K::Unsatisfiable},
+        {"bytes=-0", 1000, K::Unsatisfiable},
+        {"bytes=0-", 0, K::Unsatisfiable},
+        {"", 1000, K::Full},
+        {"bytes=5-1", 1000, K::Full},
+        {"bytes=0-1,4-5", 1000, K::Full},
+        {"items=0-1", 1000, K::Full},
+        {"bytes=a-b", 1000, K::Full},
+        {"bytes=99999999999999999999-", 1000, K::Full},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.header);
+        auto r = parseRange(c.header, c.size);
+        EXPECT_EQ(r.kind, c.kind);
+        if (c.kind != K::Partial) continue;
+        EXPECT_EQ(r.first, c.first);
+        EXPECT_EQ(r.last, c.last);
+    }
 }
 
 TEST(HttpParse, StaticPath) {
@@ -70,19 +75,22 @@ TEST(HttpParse, StaticPath) {
 }
 
 TEST(HttpParse, Mime) {
-    EXPECT_EQ(mimeTypeFor("a/index.html"), "text/html; charset=utf-8");
-    EXPECT_EQ(mimeTypeFor("x.JS"), "text/javascript; charset=utf-8");
-    EXPECT_EQ(mimeTypeFor("x.mjs"), "text/javascript; charset=utf-8");
-    EXPECT_EQ(mimeTypeFor("x.css"), "text/css; charset=utf-8");
-    EXPECT_EQ(mimeTypeFor("x.json"), "application/json");
-    EXPECT_EQ(mimeTypeFor("x.png"), "image/png");
-    EXPECT_EQ(mimeTypeFor("x.svg"), "image/svg+xml");
-    EXPECT_EQ(mimeTypeFor("x.ico"), "image/x-icon");
-    EXPECT_EQ(mimeTypeFor("index.m3u8"), "application/vnd.apple.mpegurl");
-    EXPECT_EQ(mimeTypeFor("lesson.mp4"), "video/mp4");
-    EXPECT_EQ(mimeTypeFor("seg1.m4s"), "video/iso.segment");
-    EXPECT_EQ(mimeTypeFor("a.jpg"), "image/jpeg");
-    EXPECT_EQ(mimeTypeFor("a.d/noext"), "application/octet-stream");
+    const std::pair<const char*, const char*> cases[] = {
+        {"a/index.html", "text/html; charset=utf-8"},
+        {"x.JS", "text/javascript; charset=utf-8"},
+        {"x.mjs", "text/javascript; charset=utf-8"},
+        {"x.css", "text/css; charset=utf-8"},
+        {"x.json", "application/json"},
+        {"x.png", "image/png"},
+        {"x.svg", "image/svg+xml"},
+        {"x.ico", "image/x-icon"},
+        {"index.m3u8", "application/vnd.apple.mpegurl"},
+        {"lesson.mp4", "video/mp4"},
+        {"seg1.m4s", "video/iso.segment"},
+        {"a.jpg", "image/jpeg"},
+        {"a.d/noext", "application/octet-stream"},
+    };
+    for (const auto& [path, mime] : cases) EXPECT_EQ(mimeTypeFor(path), mime) << path;
 }
 
 TEST(HttpParse, RoutePatterns) {
