@@ -186,6 +186,13 @@ bool Mp4Writer::writeAudio(int64_t ptsUs, const uint8_t* data, size_t size) {
     ptsUs -= originUs_;
     if (ptsUs < 0) return true;  // before the first video frame: not part of the recording
     int64_t at = usToSamples(ptsUs);
+    if (audioEnd_ == 0) {
+        // The first audio packet is placed exactly (the track starts < 20 ms after the video
+        // if need be): snapping it to the 20 ms grid would be an A/V offset for good.
+        audioEnd_ = at % kSilenceSamples;
+        if (!fillSilence(at)) return false;
+        return writeAudioSamples(at, data, size, samples);
+    }
     if (at < audioEnd_ - kAudioSnapSamples) {
         ++audioOverlaps_;  // overlaps what is written (silence already filled there)
         return true;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -133,11 +134,15 @@ void SourceRecording::process(Item& item) {
     if (done) startClocks();
 }
 
-// Time 0 of this recording is the first packet's arrival; each stream is anchored at its
-// latency floor (StartAligner), then the held packets go through in arrival order.
+// Each stream is anchored at its latency floor (StartAligner), then the held packets go
+// through in arrival order.
 void SourceRecording::startClocks() {
-    videoClock_ = std::make_unique<ClockMapper>(90000, aligner_.firstWallUs());
-    audioClock_ = std::make_unique<ClockMapper>(48000, aligner_.firstWallUs());
+    // Time 0 at the earlier floor: both streams keep their relative placement.
+    int64_t zero = aligner_.firstWallUs();
+    for (bool video : {true, false})
+        if (aligner_.start(video).seen) zero = std::min(zero, aligner_.start(video).wallUs);
+    videoClock_ = std::make_unique<ClockMapper>(90000, zero);
+    audioClock_ = std::make_unique<ClockMapper>(48000, zero);
     if (const auto& s = aligner_.start(true); s.seen) videoClock_->map(s.ts, s.wallUs);
     if (const auto& s = aligner_.start(false); s.seen) audioClock_->map(s.ts, s.wallUs);
     std::deque<Item> held;
