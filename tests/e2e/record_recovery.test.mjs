@@ -3,10 +3,10 @@
 // whose duration is the wall time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, makeLiveLesson, sleep } from './lib/server.mjs';
-import { waitFor, recordingDirs, probe, addSource } from './lib/recording.mjs';
+import { waitFor, recordingDirs, probe, addSource, waitProcessed } from './lib/recording.mjs';
 
 test('kill -9 while recording: after a restart the recording is closed and plays >= 8 s', { timeout: 180000 }, async () => {
   let server = await startServer({ keepData: true });
@@ -73,5 +73,42 @@ test('a source dropped for 5 s and restored: one recording, as long as the wall 
     assert.equal(recs.json.length, 1);
   } finally {
     await server.cleanup();
+  }
+});
+
+test('post-processing cut short by kill -9 runs again after the restart', { timeout: 240000 }, async () => {
+  let server = await startServer({ keepData: true });
+  const dataDir = server.dataDir;
+  try {
+    const world = await makeLiveLesson(server, { record: true });
+    const lessonId = world.lesson.id;
+    await addSource(server, world.admin, lessonId);
+    await waitFor('the recording to start', () => recordingDirs(dataDir, lessonId).length > 0, 60000, 100);
+    await sleep(8000);
+    assert.equal((await server.api('POST', `/api/v1/lessons/${lessonId}/end`, { token: world.admin })).status, 200);
+    const resourceId = await waitFor('the draft resource', async () => {
+      const r = await server.api('GET', `/api/v1/lessons/${lessonId}/recordings`, { token: world.admin });
+      return r.json?.[0]?.resource_id;
+    }, 30000, 50);
+    // Kill while the job is queued or running (ffmpeg children are mid-way).
+    const state = await waitFor('the job to be picked up', async () => {
+      const r = await server.api('GET', `/api/v1/resources/${resourceId}`, { token: world.admin });
+      return ['running', 'ready'].includes(r.json?.processing) ? r.json.processing : null;
+    }, 60000, 20);
+    await server.stop('SIGKILL');
+    console.log(`killed with processing '${state}'`);
+
+    server = await startServer({ dataDir });
+    const done = await waitProcessed(server, world.admin, resourceId, 180000);
+    assert.ok(done.duration >= 7, `duration ${done.duration}`);
+    const mp4 = probe(join(dataDir, 'vod', String(resourceId), 'lesson.mp4'));
+    assert.deepEqual(mp4.codecs.map((c) => c.split(',')[0]).sort(), ['aac', 'h264']);
+    assert.equal(mp4.decodeErrors, '');
+    assert.equal(probe(join(dataDir, 'vod', String(resourceId), 'index.m3u8')).decodeErrors, '');
+    assert.ok(!existsSync(join(dataDir, 'vod', `${resourceId}.work`)), 'no half-built output is left');
+    if (state === 'running') assert.match(server.output, new RegExp(`resource ${resourceId} processed`));
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
