@@ -127,6 +127,28 @@ test('the review workflow allows and forbids each transition by role', { timeout
   assert.equal((await server.api('GET', '/api/v1/resources?page=0', { token: staff })).status, 400);
   assert.equal((await server.api('GET', '/api/v1/resources', { token: viewerOther })).json.total, 0, 'school-only: hidden from other schools');
   assert.equal((await server.api('GET', '/api/v1/resources')).status, 401);
+  const count = async (query) => {
+    const r = await server.api('GET', `/api/v1/resources?${query}`, { token: staff });
+    assert.equal(r.status, 200, `${query}: ${r.text}`);
+    return r.json.total;
+  };
+  const w = world;
+  for (const [query, total] of [[`teacher=${w.teacher.id}`, 1], ['teacher=nobody-at-all', 0],
+    [`school=${w.school.id}`, 1], [`school=${encodeURIComponent(w.school.name)}`, 1], ['school=999999', 0],
+    [`date=${resource.date}`, 1], ['date=2001-01-01', 0], ['mode=dedicated', 1], ['grade=5', 1], ['grade=6', 0],
+    [`lesson_id=${w.lesson.id}&visibility=school`, 1], ['visibility=public', 0], ['q=no-such-words', 0]]) {
+    assert.equal(await count(query), total, query);
+  }
+  const page2 = await server.api('GET', '/api/v1/resources?per_page=1&page=2', { token: staff });
+  assert.deepEqual([page2.json.total, page2.json.items.length, page2.json.page, page2.json.per_page], [1, 0, 2, 1]);
+  assert.equal((await server.api('GET', '/api/v1/resources?per_page=101', { token: staff })).status, 400);
+
+  // Every step is in the audit log, by whom, in order.
+  const audit = await server.api('GET', '/api/v1/audit?limit=1000', { token: w.admin });
+  assert.equal(audit.status, 200, audit.text);
+  const steps = audit.json.filter((a) => a.entity === 'resource' && Number(a.entity_id) === id).reverse()
+    .map((a) => a.action);
+  assert.deepEqual(steps, ['create', 'submit', 'reject', 'update', 'submit', 'approve', 'publish', 'unpublish', 'publish']);
 });
 
 test('VOD: visibility, Range, traversal, views, ratings and comments', { timeout: 60000 }, async () => {
@@ -139,6 +161,7 @@ test('VOD: visibility, Range, traversal, views, ratings and comments', { timeout
   const same = await server.api('GET', path, { token: viewerSame });
   assert.equal(same.status, 200, same.text);
   assert.equal(same.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+  assert.equal(same.headers.get('cache-control'), 'private, max-age=60');
   assert.match(same.text, /#EXT-X-ENDLIST/);
   // region: any signed-in user
   assert.equal((await server.api('PATCH', `/api/v1/resources/${id}`, { token: staff, body: { visibility: 'region' } })).status, 200);
@@ -155,14 +178,34 @@ test('VOD: visibility, Range, traversal, views, ratings and comments', { timeout
   const size = Number(full.headers.get('content-length'));
   assert.equal(full.headers.get('content-type'), 'video/mp4');
   assert.ok(size > 100000, `size ${size}`);
-  await full.arrayBuffer();
+  const fullBody = Buffer.from(await full.arrayBuffer());
+  assert.equal(fullBody.length, size);
   const part = await fetch(server.base + mp4, { headers: { range: 'bytes=100-199' } });
   assert.equal(part.status, 206);
   assert.equal(part.headers.get('content-range'), `bytes 100-199/${size}`);
-  assert.equal((await part.arrayBuffer()).byteLength, 100);
+  assert.ok(Buffer.from(await part.arrayBuffer()).equals(fullBody.subarray(100, 200)));
+  const suffix = await fetch(server.base + mp4, { headers: { range: 'bytes=-100' } });
+  assert.equal(suffix.status, 206);
+  assert.equal(suffix.headers.get('content-range'), `bytes ${size - 100}-${size - 1}/${size}`);
+  assert.ok(Buffer.from(await suffix.arrayBuffer()).equals(fullBody.subarray(size - 100)));
   const bad = await fetch(server.base + mp4, { headers: { range: `bytes=${size + 10}-` } });
   assert.equal(bad.status, 416);
+  assert.equal(bad.headers.get('content-range'), `bytes */${size}`);
   await bad.arrayBuffer();
+  // A Range we do not serve as one range (malformed) is ignored, as RFC 9110 allows.
+  const odd = await fetch(server.base + mp4, { headers: { range: 'bytes=abc' } });
+  assert.equal(odd.status, 200);
+  assert.equal((await odd.arrayBuffer()).byteLength, size);
+  // MIME types and caching of every kind of file (public now).
+  const seg = pub.text.split('\n').find((l) => /^seg_\d{5}\.m4s/.test(l)).split('?')[0];
+  for (const [file, type] of [[seg, 'video/iso.segment'], ['init.mp4', 'video/mp4'], ['poster.jpg', 'image/jpeg'],
+    ['thumb_1.jpg', 'image/jpeg'], ['thumb_4.jpg', 'image/jpeg']]) {
+    const r = await fetch(`${server.base}/vod/${id}/${file}`);
+    assert.equal(r.status, 200, file);
+    assert.equal(r.headers.get('content-type'), type, file);
+    assert.equal(r.headers.get('cache-control'), 'public, max-age=3600', file);
+    assert.ok((await r.arrayBuffer()).byteLength > 0, file);
+  }
 
   for (const p of [`/vod/${id}/../../etc/passwd`, `/vod/${id}/..%2f..%2fetc%2fpasswd`, `/vod/../../etc/passwd`,
     `/vod/${id}/%2e%2e/%2e%2e/etc/passwd`, `/vod/${id}/recording.mp4`, `/vod/${id}/index.m3u8.tmp`, '/vod/abc/lesson.mp4']) {
