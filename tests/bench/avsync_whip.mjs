@@ -29,9 +29,13 @@ let client;
 try {
   const w = await makeLiveLesson(server, { record: true });
   const url = `http://${netns.hostIp}:${server.httpPort}/whip/${w.lesson.id}?source=teacher`;
-  client = netns.exec('whip-client', ['-u', url, '-t', w.teacherToken, '-A', AUDIO, '-V', VIDEO, '-l', '2'],
-    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, LD_LIBRARY_PATH: join(BINARY_DIR, 'tests/stubs') } });
-  await waitFor('the recording to start', () => recordingDirs(server.dataDir, w.lesson.id).length > 0, 60000, 200);
+  client = netns.exec('whip-client', ['-u', url, '-t', w.teacherToken, '-A', AUDIO, '-V', VIDEO, '-l', '2', '-o'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LD_LIBRARY_PATH: join(BINARY_DIR, 'tests/stubs') } });
+  let log = '';
+  client.stdout.on('data', (d) => { log += d; });
+  client.stderr.on('data', (d) => { log += d; });
+  await waitFor('the recording to start', () => recordingDirs(server.dataDir, w.lesson.id).length > 0, 60000, 200)
+    .catch((e) => { throw new Error(`${e.message}\n--- whip-client ---\n${log.slice(-3000)}\n--- server ---\n${server.output.slice(-3000)}`); });
   await sleep(seconds * 1000);
   const end = await server.api('POST', `/api/v1/lessons/${w.lesson.id}/end`, { token: w.admin });
   if (end.status !== 200) throw new Error(end.text);
