@@ -14,6 +14,7 @@ struct EngineMetrics {
     Counter rtcpIn{0}, rtcpOut{0};
     Counter nacksReceived{0}, nacksSent{0}, rtxSent{0}, rtxMissed{0};
     Counter plisReceived{0}, keyframeRequests{0};
+    Counter twccFeedbackSent{0};
     Counter srtpErrors{0}, sendErrors{0}, drops{0}, sourceQueueDrops{0};
     Counter sessionsClosedByTimeout{0}, sessionsClosed{0};
 

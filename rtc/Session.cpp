@@ -8,11 +8,21 @@
 
 #include "rtc/ByteReader.hpp"
 #include "rtc/ByteWriter.hpp"
+#include "rtc/RtpPacket.hpp"
 
 namespace rtc {
 
 namespace {
 constexpr uint32_t kFeedbackSsrc = 0x0c1a55b2;
+// Transport-cc feedback period: libwebrtc's receiver sends every 50-250 ms; 50 ms keeps
+// the publisher's delay-based estimate responsive (feedback also goes out early when full).
+constexpr std::chrono::milliseconds kTwccInterval{50};
+
+int64_t steadyUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 thread_local std::array<uint8_t, kMaxRtpSize + 64> tRtxScratch;
 }  // namespace
 
@@ -65,6 +75,14 @@ void PublisherSession::configure(const NegotiatedSession& n) {
         videoRtxPt_ = n.video->rtxPayloadType;
         videoSsrc_ = n.video->remoteSsrc;
     }
+    // With BUNDLE the extension id is the same in every m-line that negotiated it.
+    if (n.video && n.video->transportCc && n.video->ext.transportCc) {
+        twccExtId_ = n.video->ext.transportCc;
+        mediaSsrc_ = n.video->remoteSsrc;
+    } else if (n.audio && n.audio->transportCc && n.audio->ext.transportCc) {
+        twccExtId_ = n.audio->ext.transportCc;
+        mediaSsrc_ = n.audio->remoteSsrc;
+    }
 }
 
 PublisherSession::~PublisherSession() {
@@ -72,6 +90,8 @@ PublisherSession::~PublisherSession() {
 }
 
 void PublisherSession::detach() {
+    if (twccTimer_ && transport_) transport_->worker().cancelTimer(twccTimer_);
+    twccTimer_ = 0;
     if (source_) router_.removeSource(source_, nowMs());
     source_ = nullptr;
 }
@@ -79,11 +99,37 @@ void PublisherSession::detach() {
 void PublisherSession::onTransportConnected() {
     if (failed_ || source_) return;
     source_ = router_.addSource(sourceName_, this, nowMs());
+    if (twccExtId_)
+        twccTimer_ =
+            transport_->worker().addTimer(kTwccInterval, true, [this] { sendTwccFeedback(); });
     spdlog::info("rtc: publisher {} connected as source '{}' of lesson {}", id_, sourceName_,
                  lessonId_);
 }
 
+void PublisherSession::recordTransportSeq(uint8_t* data, size_t len) {
+    // Every packet counts for the sender's estimate, RTX and padding-only probes included.
+    auto pkt = RtpPacket::parse(data, len);
+    if (!pkt) return;
+    const ExtensionElement e = pkt->extension(twccExtId_);
+    if (!e || e.size != 2) return;
+    if (mediaSsrc_ == 0) mediaSsrc_ = pkt->ssrc();
+    twcc_.onPacket(load16(e.data), steadyUs());
+    if (twcc_.full()) sendTwccFeedback();
+}
+
+void PublisherSession::sendTwccFeedback() {
+    if (!transport_ || !transport_->connected()) return;
+    uint8_t buf[1200];
+    while (const size_t n = twcc_.writeFeedback(kFeedbackSsrc, mediaSsrc_, buf, sizeof buf)) {
+        if (transport_->sendRtcp(buf, n))
+            metrics_.add(metrics_.twccFeedbackSent);
+        else
+            metrics_.add(metrics_.sendErrors);
+    }
+}
+
 void PublisherSession::onRtp(uint8_t* data, size_t len) {
+    if (twccExtId_ && source_) recordTransportSeq(data, len);
     if (!source_ || len < 12) {
         metrics_.add(metrics_.drops);
         return;

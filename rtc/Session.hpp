@@ -9,6 +9,7 @@
 #include "rtc/EngineMetrics.hpp"
 #include "rtc/Router.hpp"
 #include "rtc/Sdp.hpp"
+#include "rtc/TwccRecorder.hpp"
 #include "rtc/WebRtcTransport.hpp"
 
 namespace rtc {
@@ -77,11 +78,17 @@ private:
     void sendRtcp(uint8_t* data, size_t size, size_t capacity) override;
     bool wantsRtcp() const override { return true; }
     void onSourceReplaced() override;
+    void recordTransportSeq(uint8_t* data, size_t len);
+    void sendTwccFeedback();
 
     const std::string sourceName_;
     uint8_t audioPt_ = 0, videoPt_ = 0, videoRtxPt_ = 0;
     uint32_t videoSsrc_ = 0;  // from the SDP, or learnt from the first packet
     Router::Source* source_ = nullptr;
+    uint8_t twccExtId_ = 0;   // transport-wide-cc header extension id; 0 = not negotiated
+    uint32_t mediaSsrc_ = 0;  // for the feedback's media SSRC field
+    TwccRecorder twcc_;
+    Worker::TimerId twccTimer_ = 0;
 };
 
 // WHEP: a consumer of the lesson's main source.
