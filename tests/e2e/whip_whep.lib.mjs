@@ -109,8 +109,14 @@ function pageLib() {
           if (s.kind === 'audio') out.totalSamplesReceived += s.totalSamplesReceived ?? 0;
           out.packetsReceived += s.packetsReceived ?? 0;
         }
-        if (s.type === 'outbound-rtp') { out.framesSent += s.framesEncoded ?? 0; out.bytesSent += s.bytesSent ?? 0; if (s.kind === 'video') out.targetBitrate = s.targetBitrate; }
+        if (s.type === 'outbound-rtp') {
+          out.framesSent += s.framesEncoded ?? 0; out.bytesSent += s.bytesSent ?? 0;
+          if (s.kind === 'video') { out.targetBitrate = s.targetBitrate; out.videoBytesSent = (out.videoBytesSent ?? 0) + (s.bytesSent ?? 0); }
+        }
+        // The sender's bandwidth estimate (GoogCC) on the selected pair.
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && s.availableOutgoingBitrate !== undefined) out.availableOutgoingBitrate = s.availableOutgoingBitrate;
       });
+      out.at = performance.now();
       return out;
     },
   };

@@ -44,6 +44,7 @@ test('WHIP publisher to three WHEP players, late joiner, DELETE and consent expi
     const p = await openPage(browser, server);
     const r = await p.evaluate(([u, tk]) => window.cb.play(u, tk), [`${server.base}/whep/${lessonId}`, L.classroomToken]);
     assert.match(r.location, new RegExp(`^/whep/${lessonId}/`));
+    assert.doesNotMatch(r.answer, /transport-cc|transport-wide-cc/, 'subscribers are not offered transport-cc');
     players.push({ page: p, location: r.location });
   }
   for (const [i, p] of players.entries()) {
@@ -72,6 +73,24 @@ test('WHIP publisher to three WHEP players, late joiner, DELETE and consent expi
     assert.ok(after[i].framesDecoded > before[i].framesDecoded + 5, `player ${i} keeps decoding (${before[i].framesDecoded} -> ${after[i].framesDecoded})`);
     assert.ok(after[i].totalSamplesReceived > before[i].totalSamplesReceived, `player ${i} keeps receiving audio`);
   }
+
+  // Transport-cc: negotiated with the publisher, the server sends feedback, and Chromium's
+  // send-side estimate (availableOutgoingBitrate) and its encoder's target climb past
+  // 1 Mbit/s (GoogCC starts at 300 kbit/s). The bytes actually sent stay lower: the fake
+  // camera's picture is trivially compressible (~160 kbit/s measured), so they are logged,
+  // not asserted.
+  assert.match(published.answer, /a=rtcp-fb:\d+ transport-cc/);
+  assert.match(published.answer, /a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/);
+  const ramp = await waitFor('publisher estimate and target bitrate >= 1 Mbit/s', async () => {
+    const a = await pub.evaluate(() => window.cb.stats());
+    await sleep(1000);
+    const b = await pub.evaluate(() => window.cb.stats());
+    const kbps = Math.round(((b.videoBytesSent - a.videoBytesSent) * 8) / (b.at - a.at));
+    const r = { kbps, available: b.availableOutgoingBitrate, target: b.targetBitrate };
+    return b.availableOutgoingBitrate >= 1e6 && b.targetBitrate >= 1e6 ? r : null;
+  }, 60000, 0);
+  console.log(`publisher: availableOutgoingBitrate ${ramp.available}, video targetBitrate ${ramp.target}, video sent ${ramp.kbps} kbit/s`);
+  assert.ok(metric(await metrics(server, L.admin), 'cb_rtc_twcc_feedback_sent_total') > 0, 'transport-cc feedback sent');
 
   // A late player: first frame soon after its POST (the server asks the publisher for a
   // keyframe when it connects). Chromium's encoder makes no periodic keyframes, so
