@@ -6,7 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { startServer, makeLiveLesson, sleep, SOURCE_DIR } from './lib/server.mjs';
 import { launchBrowser } from './lib/browser.mjs';
-import { waitFor, recordingDirs, probe, addSource, waitProcessed } from './lib/recording.mjs';
+import { waitFor, recordingDirs, startedDirs, probe, addSource, waitProcessed } from './lib/recording.mjs';
 
 let server, world, resource, staff, viewerOther, viewerSame;
 
@@ -40,9 +40,10 @@ test('a 20 s lesson is recorded as playable H.264 + audio, lasting 20 s', { time
   world = await makeLiveLesson(server, { record: true });
   const lessonId = world.lesson.id;
   await addSource(server, world.admin, lessonId);
-  const dirs = await waitFor('the recording to start', () => recordingDirs(server.dataDir, lessonId).length > 0
-    ? recordingDirs(server.dataDir, lessonId) : null, 60000, 100);
+  await waitFor('the recording to start', () => startedDirs(server.dataDir, lessonId).length > 0, 60000, 50);
   const t0 = Date.now();
+  const dirs = await waitFor('the recording\'s playlist', () => recordingDirs(server.dataDir, lessonId).length > 0
+    ? recordingDirs(server.dataDir, lessonId) : null, 20000, 100);
   await sleep(20000 - (Date.now() - t0));
   const end = await server.api('POST', `/api/v1/lessons/${lessonId}/end`, { token: world.admin });
   assert.equal(end.status, 200, end.text);

@@ -6,16 +6,22 @@ import assert from 'node:assert/strict';
 import { rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, makeLiveLesson, sleep } from './lib/server.mjs';
-import { waitFor, recordingDirs, probe, addSource, waitProcessed } from './lib/recording.mjs';
+import { waitFor, recordingDirs, startedDirs, probe, addSource, waitProcessed } from './lib/recording.mjs';
+
+// A live, recorded lesson fed by a test source, once its recording has started.
+async function recordingLesson(server) {
+  const world = await makeLiveLesson(server, { record: true });
+  const lessonId = world.lesson.id;
+  await addSource(server, world.admin, lessonId);
+  await waitFor('the recording to start', () => recordingDirs(server.dataDir, lessonId).length > 0, 60000, 100);
+  return { world, lessonId };
+}
 
 test('kill -9 while recording: after a restart the recording is closed and plays >= 8 s', { timeout: 180000 }, async () => {
   let server = await startServer({ keepData: true });
   const dataDir = server.dataDir;
   try {
-    const world = await makeLiveLesson(server, { record: true });
-    const lessonId = world.lesson.id;
-    await addSource(server, world.admin, lessonId);
-    await waitFor('the recording to start', () => recordingDirs(dataDir, lessonId).length > 0, 60000, 100);
+    const { world, lessonId } = await recordingLesson(server);
     const dir = recordingDirs(dataDir, lessonId)[0];
     // 10 s of media after the first keyframe, plus a little for a loaded machine's lag.
     await sleep(11000);
@@ -52,7 +58,7 @@ test('a source dropped for 5 s and restored: one recording, as long as the wall 
     const world = await makeLiveLesson(server, { record: true });
     const lessonId = world.lesson.id;
     const src = await addSource(server, world.admin, lessonId);
-    await waitFor('the recording to start', () => recordingDirs(server.dataDir, lessonId).length > 0, 60000, 100);
+    await waitFor('the recording to start', () => startedDirs(server.dataDir, lessonId).length > 0, 60000, 50);
     const t0 = Date.now();
     await sleep(6000);
     const del = await server.api('DELETE', `/api/v1/lessons/${lessonId}/sources/${src.id}`, { token: world.admin });
@@ -80,10 +86,7 @@ test('post-processing cut short by kill -9 runs again after the restart', { time
   let server = await startServer({ keepData: true });
   const dataDir = server.dataDir;
   try {
-    const world = await makeLiveLesson(server, { record: true });
-    const lessonId = world.lesson.id;
-    await addSource(server, world.admin, lessonId);
-    await waitFor('the recording to start', () => recordingDirs(dataDir, lessonId).length > 0, 60000, 100);
+    const { world, lessonId } = await recordingLesson(server);
     await sleep(8000);
     assert.equal((await server.api('POST', `/api/v1/lessons/${lessonId}/end`, { token: world.admin })).status, 200);
     const resourceId = await waitFor('the draft resource', async () => {

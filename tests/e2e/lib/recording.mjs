@@ -22,6 +22,15 @@ export function recordingDirs(dataDir, lessonId) {
   return readdirSync(base).map((d) => join(base, d)).filter((d) => existsSync(join(d, 'recording.m3u8')));
 }
 
+// Directories of the lesson's recordings as soon as a source's first packet reached the
+// recorder (its state.json), i.e. where the recording's time 0 lies; the playlist follows
+// after the recorder's 1 s start-alignment warm-up.
+export function startedDirs(dataDir, lessonId) {
+  const base = join(dataDir, 'recordings', String(lessonId));
+  if (!existsSync(base)) return [];
+  return readdirSync(base).map((d) => join(base, d)).filter((d) => existsSync(join(d, 'state.json')));
+}
+
 export function probe(file) {
   const codecs = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name',
     '-of', 'csv=p=0', file]).toString().trim().split('\n');
