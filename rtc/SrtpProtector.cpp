@@ -1,8 +1,11 @@
+// SHA1_Init/Update/Final are deprecated in OpenSSL 3 but are the same SHA-NI/AVX2 code
+// as EVP without its per-call cost: HMAC through EVP_MAC re-copies (and allocates) digest
+// contexts on every packet, ~15 % of a protect (docs/BENCHMARKS.md).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "rtc/SrtpProtector.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -33,13 +36,37 @@ size_t rtpHeaderLength(const uint8_t* p, size_t len) {
 struct SrtpProtector::Keys {
     uint8_t salt[14] = {};
     EVP_CIPHER_CTX* cipher = nullptr;
-    EVP_MAC* mac = nullptr;
-    EVP_MAC_CTX* hmac = nullptr;  // keyed once; re-initialised per packet without a key
+    // HMAC-SHA1 (RFC 2104) with the key's inner and outer pad blocks already hashed: a
+    // packet costs a struct copy plus the SHA1 of its bytes, no allocation.
+    SHA_CTX inner{}, outer{};
 
     ~Keys() {
         EVP_CIPHER_CTX_free(cipher);
-        EVP_MAC_CTX_free(hmac);
-        EVP_MAC_free(mac);
+        OPENSSL_cleanse(&inner, sizeof inner);
+        OPENSSL_cleanse(&outer, sizeof outer);
+    }
+    void setAuthKey(const uint8_t* key, size_t len) {  // len <= 64
+        uint8_t pad[64];
+        for (int pass = 0; pass < 2; ++pass) {
+            const uint8_t x = pass == 0 ? 0x36 : 0x5c;
+            for (size_t i = 0; i < 64; ++i)
+                pad[i] = static_cast<uint8_t>((i < len ? key[i] : 0) ^ x);
+            SHA_CTX& c = pass == 0 ? inner : outer;
+            SHA1_Init(&c);
+            SHA1_Update(&c, pad, 64);
+        }
+        OPENSSL_cleanse(pad, sizeof pad);
+    }
+    // out = HMAC-SHA1(auth key, a || b), 20 bytes.
+    void hmac(const uint8_t* a, size_t aLen, const uint8_t* b, size_t bLen, uint8_t out[20]) const {
+        SHA_CTX c = inner;
+        SHA1_Update(&c, a, aLen);
+        if (bLen) SHA1_Update(&c, b, bLen);
+        uint8_t digest[SHA_DIGEST_LENGTH];
+        SHA1_Final(digest, &c);
+        c = outer;
+        SHA1_Update(&c, digest, sizeof digest);
+        SHA1_Final(out, &c);
     }
 };
 
@@ -77,13 +104,7 @@ SrtpProtector::SrtpProtector(SrtpProfile profile, const uint8_t* key, size_t key
                                 encKey, nullptr) == 1;
         if (ok && !gcm) {
             ok = srtpDeriveKey(key, salt, saltLen, labelBase + 1, authKey, 20);
-            k->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-            k->hmac = k->mac ? EVP_MAC_CTX_new(k->mac) : nullptr;
-            char digest[] = "SHA1";
-            OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                OSSL_PARAM_construct_end()};
-            ok = ok && k->hmac && EVP_MAC_init(k->hmac, authKey, 20, params) == 1;
+            if (ok) k->setAuthKey(authKey, 20);
         }
         std::memset(encKey, 0, sizeof encKey);
         std::memset(authKey, 0, sizeof authKey);
@@ -97,13 +118,18 @@ SrtpProtector::SrtpProtector(SrtpProfile profile, const uint8_t* key, size_t key
 SrtpProtector::~SrtpProtector() = default;
 
 SrtpProtector::Stream& SrtpProtector::stream(uint32_t ssrc) {
-    if (lastStream_ < streams_.size() && streams_[lastStream_].ssrc == ssrc)
-        return streams_[lastStream_];
-    for (size_t i = 0; i < streams_.size(); ++i)
-        if (streams_[i].ssrc == ssrc) return streams_[lastStream_ = i];
-    streams_.push_back(Stream{ssrc});
-    lastStream_ = streams_.size() - 1;
-    return streams_.back();
+    if (last_ && last_->ssrc == ssrc) return *last_;
+    for (size_t i = 0; i < inlineCount_; ++i)
+        if (inline_[i].ssrc == ssrc) return *(last_ = &inline_[i]);
+    if (inlineCount_ < kInlineStreams) {
+        inline_[inlineCount_] = Stream{ssrc};
+        return *(last_ = &inline_[inlineCount_++]);
+    }
+    for (auto& s : more_)
+        if (s.ssrc == ssrc) return s;  // not cached: more_ may reallocate
+    more_.push_back(Stream{ssrc});
+    last_ = nullptr;
+    return more_.back();
 }
 
 bool SrtpProtector::protectRtp(uint8_t* buf, size_t& len, size_t capacity) {
@@ -150,11 +176,7 @@ bool SrtpProtector::protectRtpCm(uint8_t* buf, size_t& len, size_t hdr, uint32_t
     uint8_t roc[4];
     store32(roc, static_cast<uint32_t>(index >> 16));
     uint8_t mac[20];
-    size_t macLen = 0;
-    if (EVP_MAC_init(rtp_->hmac, nullptr, 0, nullptr) != 1 ||
-        EVP_MAC_update(rtp_->hmac, buf, len) != 1 || EVP_MAC_update(rtp_->hmac, roc, 4) != 1 ||
-        EVP_MAC_final(rtp_->hmac, mac, &macLen, sizeof mac) != 1)
-        return false;
+    rtp_->hmac(buf, len, roc, 4, mac);
     std::memcpy(buf + len, mac, kHmacTagLen);
     len += kHmacTagLen;
     return true;
@@ -223,11 +245,7 @@ bool SrtpProtector::protectRtcp(uint8_t* buf, size_t& len, size_t capacity) {
     store32(buf + len, eIndex);
     len += 4;
     uint8_t mac[20];
-    size_t macLen = 0;
-    if (EVP_MAC_init(rtcp_->hmac, nullptr, 0, nullptr) != 1 ||
-        EVP_MAC_update(rtcp_->hmac, buf, len) != 1 ||
-        EVP_MAC_final(rtcp_->hmac, mac, &macLen, sizeof mac) != 1)
-        return false;
+    rtcp_->hmac(buf, len, nullptr, 0, mac);
     std::memcpy(buf + len, mac, kHmacTagLen);
     len += kHmacTagLen;
     return true;

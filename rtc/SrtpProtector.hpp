@@ -5,6 +5,7 @@
 // Output is byte-identical to libsrtp's (tests/rtc/SrtpTest.cpp checks packet by packet).
 // One object per outbound transport; lives on one worker thread; no allocation per packet
 // (per-SSRC state is added when a new SSRC is first seen).
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,8 +50,13 @@ private:
 
     SrtpProfile profile_;
     std::unique_ptr<Keys> rtp_, rtcp_;
-    std::vector<Stream> streams_;
-    size_t lastStream_ = 0;
+    // A subscriber's transport sends 2-3 SSRCs (audio, video, RTX): kept inline, next to
+    // the rest of this object, so the per-packet lookup touches no other cache line.
+    static constexpr size_t kInlineStreams = 4;
+    std::array<Stream, kInlineStreams> inline_{};
+    size_t inlineCount_ = 0;
+    std::vector<Stream> more_;  // more SSRCs than that (not seen in practice)
+    Stream* last_ = nullptr;
 };
 
 }  // namespace rtc
