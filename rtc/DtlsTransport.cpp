@@ -98,6 +98,8 @@ void DtlsTransport::startClient() {
 void DtlsTransport::onPacket(const uint8_t* data, size_t len) {
     if (state_ == State::Failed || state_ == State::Closed) return;
     if (state_ == State::New) state_ = State::Connecting;
+    // Freed after the handshake (below); OpenSSL's DTLS write path does not re-create them.
+    if (state_ == State::Connected) SSL_alloc_buffers(ssl_);
     BIO_write(in_, data, static_cast<int>(len));
     if (state_ == State::Connecting) {
         afterHandshakeStep(SSL_do_handshake(ssl_));
@@ -121,6 +123,10 @@ void DtlsTransport::onPacket(const uint8_t* data, size_t len) {
         }
         break;
     }
+    // Once connected DTLS carries at most a retransmitted flight or an alert, but the record
+    // layer keeps its read and write buffers (~32 KiB per subscriber; SSL_MODE_RELEASE_BUFFERS
+    // does not release them for DTLS): free them, they are re-allocated when needed.
+    if (state_ == State::Connected) SSL_free_buffers(ssl_);
 }
 
 void DtlsTransport::afterHandshakeStep(int ret) {
@@ -229,6 +235,7 @@ void DtlsTransport::onTimeout() {
 
 void DtlsTransport::close() {
     if (state_ == State::Connected) {
+        SSL_alloc_buffers(ssl_);  // the alert needs the write buffer freed after the handshake
         SSL_shutdown(ssl_);
         flushOutput();
     }
