@@ -5,15 +5,19 @@
 // docs/BENCHMARKS.md ("Per-packet floor") turns the figures into subscribers per core.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,11 +40,38 @@ class Receivers {
 public:
     Receivers() {
         epoll_ = epoll_create1(0);
+        // CB_FLOOR_SINK_NETNS + CB_FLOOR_SINK_IP: the receivers live in that network
+        // namespace (the harness's load-client side), so that the sends take the same veth
+        // path as the fan-out ladder's instead of loopback. Sockets keep the namespace they
+        // were created in, so a helper thread enters it just to create them.
+        const char* ns = std::getenv("CB_FLOOR_SINK_NETNS");
+        const char* ip = std::getenv("CB_FLOOR_SINK_IP");
+        if (ns && ip) {
+            std::string error;
+            std::thread([&] {
+                int nsFd = open(ns, O_RDONLY | O_CLOEXEC);
+                if (nsFd < 0 || setns(nsFd, CLONE_NEWNET) != 0)
+                    error = std::string("cannot enter netns ") + ns;
+                else
+                    try {
+                        openSockets(ip);
+                    } catch (const std::exception& e) {
+                        error = e.what();
+                    }
+                if (nsFd >= 0) close(nsFd);
+            }).join();
+            if (!error.empty()) throw std::runtime_error(error);
+        } else {
+            openSockets("127.0.0.1");
+        }
+        thread_ = std::thread([this] { drain(); });
+    }
+    void openSockets(const char* ip) {
         for (int i = 0; i < kReceivers; ++i) {
             int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
             sockaddr_in a{};
             a.sin_family = AF_INET;
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) throw std::runtime_error("bad sink ip");
             int buf = 4 << 20;
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
             if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
@@ -54,7 +85,6 @@ public:
             ev.data.fd = fd;
             epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
         }
-        thread_ = std::thread([this] { drain(); });
     }
     ~Receivers() {
         stop_ = true;

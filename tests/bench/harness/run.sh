@@ -41,6 +41,8 @@ LOAD_BIN=${CB_LOAD:-$ROOT/build-bench/bench/cb-load}
 CB_BIN=${CB_BINARY:-$ROOT/build/classbridge}
 [ -x "$LOAD_BIN" ] || { echo "missing $LOAD_BIN (cmake --build build-bench --target cb-load)" >&2; exit 2; }
 case " $SERVERS " in *" classbridge "*) [ -x "$CB_BIN" ] || { echo "missing $CB_BIN" >&2; exit 2; } ;; esac
+CB_BASE_BIN=${CB_BASE_BINARY:-}
+case " $SERVERS " in *" classbridge-base "*) [ -x "$CB_BASE_BIN" ] || { echo "missing \$CB_BASE_BINARY" >&2; exit 2; } ;; esac
 OUT=${OUT:-$(mktemp -d /tmp/cb-bench.XXXXXX)}
 mkdir -p "$OUT/results"
 MEDIA=${CB_BENCH_MEDIA:-/tmp/cb-bench-media}
@@ -63,8 +65,10 @@ start_server() {
       SERVER_PID=$JANUS_PID
       SERVER_ARGS=(--server janus --base "$JANUS_BASE" --mountpoint 1
         --video-port "$JANUS_VIDEO_PORT" --audio-port "$JANUS_AUDIO_PORT") ;;
-    classbridge)
-      cb_start "$dir" "$CB_BIN"
+    classbridge|classbridge-base)
+      # classbridge-base: a second ClassBridge binary ($CB_BASE_BINARY, e.g. the commit
+      # before an optimisation) in the same run, for A/B figures.
+      cb_start "$dir" "$([ "$server" = classbridge ] && echo "$CB_BIN" || echo "$CB_BASE_BIN")"
       SERVER_PID=$CB_PID
       SERVER_ARGS=(--server classbridge --base "$CB_BASE" --lesson "$CB_LESSON"
         --publisher-token "$CB_TEACHER_TOKEN" --viewer-token "$CB_CLASSROOM_TOKEN") ;;
@@ -83,6 +87,12 @@ if [ "$FLOOR" = 1 ] && [ -x "$FLOOR_BIN" ]; then
   log "per-packet floor (FloorBench; CPU time of the sending thread)"
   "$FLOOR_BIN" --benchmark_min_time=1 --benchmark_format=json \
     >"$OUT/floor.json" 2>"$OUT/floor.err" || log "FloorBench failed: $(tail -2 "$OUT/floor.err")"
+  # The same sends on the ladder's path: from the server namespace over the veth pair to
+  # receivers in the load namespace (veth costs more per packet than loopback).
+  nsx env CB_FLOOR_SINK_NETNS="/var/run/netns/$NSC" CB_FLOOR_SINK_IP="$CLIENT_IP" "$FLOOR_BIN" \
+    --benchmark_filter='SendmmsgFanout/32|FloorOpenssl' --benchmark_min_time=1 \
+    --benchmark_format=json >"$OUT/floor-veth.json" 2>"$OUT/floor-veth.err" ||
+    log "FloorBench (veth) failed: $(tail -2 "$OUT/floor-veth.err")"
 fi
 
 declare -A FAILED=()
@@ -101,11 +111,14 @@ for n in $STEPS; do
     result="$OUT/results/$server-$n.json"
     join_timeout=$((30 + n / 50))
     # A hung server must not hang the ladder: bound the whole step.
-    step_limit=$((join_timeout + WARMUP + DURATION + 3 * n / JOIN_RATE + 120))
+    step_limit=$((2 * join_timeout + WARMUP + DURATION + 3 * n / JOIN_RATE + 120))
     if nsc timeout -k 10 "$step_limit" nice -n "$NICE" taskset -c "$LOAD_CPU" "$LOAD_BIN" "${SERVER_ARGS[@]}" --server-ip "$SERVER_IP" \
         --local-ip "$CLIENT_IP" --media "$MEDIA" -n "$n" --join-rate "$JOIN_RATE" \
         --join-timeout "$join_timeout" --warmup "$WARMUP" --duration "$DURATION" \
         --server-pid "$SERVER_PID" ${LOAD_EXTRA:-} -o "$result" >"$dir/load.out" 2>"$dir/load.err"; then
+      if [ "$server" = classbridge-base ]; then  # cb-load knows it as "classbridge"
+        jq '.server = "classbridge-base"' "$result" >"$result.tmp" && mv "$result.tmp" "$result"
+      fi
       jq -c '{server,subscribers,connected,with_keyframe,loss_pct,latency_p50_ms,latency_p99_ms,
         server_cpu_pct,server_peak_rss_kib,load_cpu_pct,join_p50_ms}' "$result" >&2
       if ! holds "$result" "$n"; then

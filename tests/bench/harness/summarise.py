@@ -10,7 +10,8 @@ BEGIN = "<!-- fanout-results:begin -->"
 END = "<!-- fanout-results:end -->"
 FLOOR_BEGIN = "<!-- floor-results:begin -->"
 FLOOR_END = "<!-- floor-results:end -->"
-NAMES = {"classbridge": "ClassBridge", "janus": "Janus 1.1.2"}
+NAMES = {"classbridge": "ClassBridge", "janus": "Janus 1.1.2",
+         "classbridge-base": "ClassBridge (baseline binary, $CB_BASE_BINARY)"}
 
 
 def holds(r):
@@ -105,7 +106,8 @@ def floor_block(out, res):
     with open(path) as fh:
         bench = json.load(fh).get("benchmarks", [])
     pps = next((r["media_pps"] for s in res.values() for r in s.values() if "media_pps" in r), 226.0)
-    lines = [f"Per-packet CPU cost (CPU time of the sending thread, 1,200-byte packets, loopback) "
+    lines = [f"Per-packet CPU cost (CPU time of the sending thread, 1,200-byte packets; loopback "
+             f"unless marked veth) "
              f"and the bound it implies for this stream ({pps:.0f} packets/s per subscriber: "
              f"subscribers per core = 10⁶ / (µs per packet × {pps:.0f})).", "",
              "| benchmark | what | µs per packet | subscribers per core (bound) |",
@@ -116,26 +118,34 @@ def floor_block(out, res):
         "BM_SendmmsgFanout/32": "sendmmsg, 32 destinations per call",
         "BM_GsoOneDestination/4": "UDP GSO, 4 segments to one destination",
         "BM_GsoOneDestination/16": "UDP GSO, 16 segments to one destination",
-        "BM_FloorOpenssl/0": "copy + protect (OpenSSL EVP) + sendmmsg/32",
-        "BM_FloorOpenssl/1": "copy + protect (OpenSSL EVP) + sendmmsg/32",
+        "BM_FloorOpenssl/0": "copy + protect (OpenSSL, rtc::SrtpProtector) + sendmmsg/32",
+        "BM_FloorOpenssl/1": "copy + protect (OpenSSL, rtc::SrtpProtector) + sendmmsg/32",
         "BM_FloorLibsrtp/0": "copy + protect (libsrtp2, NSS) + sendmmsg/32",
         "BM_FloorLibsrtp/1": "copy + protect (libsrtp2, NSS) + sendmmsg/32",
     }
     floor = {}
-    for b in bench:
-        ips = b.get("items_per_second")
-        if not ips or b.get("error_occurred"):
-            continue
-        us = 1e6 / ips
-        subs = 1e6 / (us * pps)
-        floor[b["name"]] = subs
-        label = f" ({b['label']})" if b.get("label") else ""
-        lines.append(f"| {b['name']} | {what.get(b['name'], '')}{label} | {us:.2f} | {subs:.0f} |")
-    cm = floor.get("BM_FloorOpenssl/0")
+    # floor-veth.json: the same benchmarks with the receivers across the ladder's veth pair
+    # (run.sh), i.e. on the path the servers' packets take.
+    veth_path = os.path.join(out, "floor-veth.json")
+    veth = json.load(open(veth_path)).get("benchmarks", []) if os.path.exists(veth_path) else []
+    for path_name, results in (("", bench), (" (veth)", veth)):
+        for b in results:
+            ips = b.get("items_per_second")
+            if not ips or b.get("error_occurred"):
+                continue
+            us = 1e6 / ips
+            subs = 1e6 / (us * pps)
+            floor[b["name"] + path_name] = subs
+            label = f" ({b['label']})" if b.get("label") else ""
+            where = ", over the veth pair to the load namespace" if path_name else ""
+            lines.append(f"| {b['name']}{path_name} | {what.get(b['name'], '')}{label}{where} "
+                         f"| {us:.2f} | {subs:.0f} |")
+    cm = floor.get("BM_FloorOpenssl/0 (veth)") or floor.get("BM_FloorOpenssl/0")
     if cm:
+        path = "the ladder's veth path" if "BM_FloorOpenssl/0 (veth)" in floor else "loopback"
         lines.append("")
-        lines.append(f"Floor with the suite Chromium uses (AES_CM_128_HMAC_SHA1_80, OpenSSL EVP "
-                     f"protect, sendmmsg): **≈ {cm:.0f} subscribers per core**.")
+        lines.append(f"Floor with the suite Chromium uses (AES_CM_128_HMAC_SHA1_80, OpenSSL "
+                     f"protect, sendmmsg) on {path}: **≈ {cm:.0f} subscribers per core**.")
         c = res.get("classbridge", {})
         held = [r for n, r in sorted(c.items()) if holds(r)]
         if held:
