@@ -75,19 +75,19 @@ test('WHIP publisher to three WHEP players, late joiner, DELETE and consent expi
   }
 
   // Transport-cc: negotiated with the publisher, the server sends feedback, and Chromium's
-  // send-side estimate (availableOutgoingBitrate) and its encoder's target climb past
-  // 1 Mbit/s (GoogCC starts at 300 kbit/s). The bytes actually sent stay lower: the fake
-  // camera's picture is trivially compressible (~160 kbit/s measured), so they are logged,
-  // not asserted.
+  // send-side estimate (availableOutgoingBitrate) climbs past 1 Mbit/s (GoogCC starts at
+  // 300 kbit/s). The encoder's target and the bytes sent are logged, not asserted: the
+  // fake camera's picture is trivially compressible (~170 kbit/s sent at a 1.7 Mbit/s
+  // target), and under CI load Chromium's CPU adaptation lowers resolution and target.
   assert.match(published.answer, /a=rtcp-fb:\d+ transport-cc/);
   assert.match(published.answer, /a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/);
-  const ramp = await waitFor('publisher estimate and target bitrate >= 1 Mbit/s', async () => {
+  const ramp = await waitFor('publisher bandwidth estimate >= 1 Mbit/s', async () => {
     const a = await pub.evaluate(() => window.cb.stats());
     await sleep(1000);
     const b = await pub.evaluate(() => window.cb.stats());
     const kbps = Math.round(((b.videoBytesSent - a.videoBytesSent) * 8) / (b.at - a.at));
     const r = { kbps, available: b.availableOutgoingBitrate, target: b.targetBitrate };
-    return b.availableOutgoingBitrate >= 1e6 && b.targetBitrate >= 1e6 ? r : null;
+    return b.availableOutgoingBitrate >= 1e6 ? r : null;
   }, 60000, 0);
   console.log(`publisher: availableOutgoingBitrate ${ramp.available}, video targetBitrate ${ramp.target}, video sent ${ramp.kbps} kbit/s`);
   assert.ok(metric(await metrics(server, L.admin), 'cb_rtc_twcc_feedback_sent_total') > 0, 'transport-cc feedback sent');
