@@ -35,16 +35,23 @@ json userJson(Statement& q) {
     return j;
 }
 
-constexpr const char* kSchoolCols = "SELECT id, name, region FROM schools";
-constexpr const char* kClassroomCols = "SELECT id, school_id, name, kind FROM classrooms";
-constexpr const char* kUserCols =
-    "SELECT id, username, role, display_name, classroom_id FROM users";
+// One catalog table: how to read a row and what to call it in errors and the audit log.
+struct Entity {
+    const char* what;    // "school"
+    const char* table;   // "schools"
+    const char* select;  // the columns toJson reads, in order
+    json (*toJson)(Statement&);
+};
+const Entity kSchool{"school", "schools", "SELECT id, name, region FROM schools", schoolJson};
+const Entity kClassroom{"classroom", "classrooms",
+                        "SELECT id, school_id, name, kind FROM classrooms", classroomJson};
+const Entity kUser{"user", "users",
+                   "SELECT id, username, role, display_name, classroom_id FROM users", userJson};
 
-json fetchOne(Store& store, const std::string& sql, int64_t id, json (*conv)(Statement&),
-              const char* what) {
-    auto q = store.query(sql + " WHERE id = ?", id);
-    if (!q.step()) throw ApiError::notFound(std::string("no ") + what + " " + std::to_string(id));
-    return conv(q);
+json fetchOne(Store& store, const Entity& e, int64_t id) {
+    auto q = store.query(std::string(e.select) + " WHERE id = ?", id);
+    if (!q.step()) throw ApiError::notFound(std::string("no ") + e.what + " " + std::to_string(id));
+    return e.toJson(q);
 }
 
 void requireReader(const Auth& auth, const Principal& p) {
@@ -61,6 +68,37 @@ auto mapConstraint(const char* code, const std::string& msg, F&& fn) {
     }
 }
 
+// GET {path}/{id} for any reader.
+void routeGetOne(signaling::HttpServer& http, ApiContext& ctx, const std::string& path,
+                 const Entity& e) {
+    http.route("GET", path + "/{id}", [&ctx, &e](Request& r) {
+        auto p = ctx.auth.authenticate(r);
+        requireReader(ctx.auth, p);
+        std::lock_guard lock(ctx.store.mutex());
+        return jsonResponse(200, fetchOne(ctx.store, e, parseId(r.param("id"))));
+    });
+}
+
+// DELETE {path}/{id} for admins; rows still referenced give 409 in_use.
+void routeDelete(signaling::HttpServer& http, ApiContext& ctx, const std::string& path,
+                 const Entity& e, const char* inUse) {
+    http.route("DELETE", path + "/{id}", [&ctx, &e, inUse](Request& r) {
+        auto p = ctx.auth.authenticate(r);
+        ctx.auth.requireRole(p, {"admin"});
+        int64_t id = parseId(r.param("id"));
+        if (&e == &kUser && id == p.userId)
+            throw ApiError::conflict("self_delete", "you cannot delete yourself");
+        return ctx.store.transaction([&] {
+            auto before = fetchOne(ctx.store, e, id);
+            mapConstraint("in_use", inUse, [&] {
+                ctx.store.run(std::string("DELETE FROM ") + e.table + " WHERE id = ?", id);
+            });
+            audit(ctx.store, &p, "delete", e.what, id, before.dump());
+            return noContent();
+        });
+    });
+}
+
 }  // namespace
 
 void CatalogApi::registerRoutes(signaling::HttpServer& http) {
@@ -74,18 +112,12 @@ void CatalogApi::registerSchools(signaling::HttpServer& http) {
         auto p = ctx_.auth.authenticate(r);
         requireReader(ctx_.auth, p);
         std::lock_guard lock(ctx_.store.mutex());
-        auto q = ctx_.store.query(std::string(kSchoolCols) + " ORDER BY name, id");
+        auto q = ctx_.store.query(std::string(kSchool.select) + " ORDER BY name, id");
         json out = json::array();
         while (q.step()) out.push_back(schoolJson(q));
         return jsonResponse(200, out);
     });
-    http.route("GET", "/api/v1/schools/{id}", [this](Request& r) {
-        auto p = ctx_.auth.authenticate(r);
-        requireReader(ctx_.auth, p);
-        std::lock_guard lock(ctx_.store.mutex());
-        return jsonResponse(
-            200, fetchOne(ctx_.store, kSchoolCols, parseId(r.param("id")), schoolJson, "school"));
-    });
+    routeGetOne(http, ctx_, "/api/v1/schools", kSchool);
     http.route("POST", "/api/v1/schools", [this](Request& r) {
         auto p = ctx_.auth.authenticate(r);
         ctx_.auth.requireRole(p, {"admin"});
@@ -98,7 +130,7 @@ void CatalogApi::registerSchools(signaling::HttpServer& http) {
             });
             int64_t id = ctx_.store.lastInsertId();
             audit(ctx_.store, &p, "create", "school", id, json{{"name", name}}.dump());
-            return jsonResponse(201, fetchOne(ctx_.store, kSchoolCols, id, schoolJson, "school"));
+            return jsonResponse(201, fetchOne(ctx_.store, kSchool, id));
         });
     });
     http.route("PATCH", "/api/v1/schools/{id}", [this](Request& r) {
@@ -109,7 +141,7 @@ void CatalogApi::registerSchools(signaling::HttpServer& http) {
         auto name = b.optString("name", 1, 200);
         auto region = b.optString("region", 0, 200);
         return ctx_.store.transaction([&] {
-            fetchOne(ctx_.store, kSchoolCols, id, schoolJson, "school");
+            fetchOne(ctx_.store, kSchool, id);
             mapConstraint("name_taken", "a school with that name exists", [&] {
                 ctx_.store.run(
                     "UPDATE schools SET name = COALESCE(?, name), region = COALESCE(?, region) "
@@ -117,21 +149,10 @@ void CatalogApi::registerSchools(signaling::HttpServer& http) {
                     name, region, id);
             });
             audit(ctx_.store, &p, "update", "school", id, b.json().dump());
-            return jsonResponse(200, fetchOne(ctx_.store, kSchoolCols, id, schoolJson, "school"));
+            return jsonResponse(200, fetchOne(ctx_.store, kSchool, id));
         });
     });
-    http.route("DELETE", "/api/v1/schools/{id}", [this](Request& r) {
-        auto p = ctx_.auth.authenticate(r);
-        ctx_.auth.requireRole(p, {"admin"});
-        int64_t id = parseId(r.param("id"));
-        return ctx_.store.transaction([&] {
-            auto before = fetchOne(ctx_.store, kSchoolCols, id, schoolJson, "school");
-            mapConstraint("in_use", "the school still has classrooms",
-                          [&] { ctx_.store.run("DELETE FROM schools WHERE id = ?", id); });
-            audit(ctx_.store, &p, "delete", "school", id, before.dump());
-            return noContent();
-        });
-    });
+    routeDelete(http, ctx_, "/api/v1/schools", kSchool, "the school still has classrooms");
 }
 
 void CatalogApi::registerClassrooms(signaling::HttpServer& http) {
@@ -142,20 +163,14 @@ void CatalogApi::registerClassrooms(signaling::HttpServer& http) {
         if (!r.queryParam("school_id").empty()) school = parseId(r.queryParam("school_id"));
         std::lock_guard lock(ctx_.store.mutex());
         auto q = ctx_.store.query(
-            std::string(kClassroomCols) +
+            std::string(kClassroom.select) +
                 " WHERE (?1 IS NULL OR school_id = ?1) ORDER BY school_id, name, id",
             school);
         json out = json::array();
         while (q.step()) out.push_back(classroomJson(q));
         return jsonResponse(200, out);
     });
-    http.route("GET", "/api/v1/classrooms/{id}", [this](Request& r) {
-        auto p = ctx_.auth.authenticate(r);
-        requireReader(ctx_.auth, p);
-        std::lock_guard lock(ctx_.store.mutex());
-        return jsonResponse(200, fetchOne(ctx_.store, kClassroomCols, parseId(r.param("id")),
-                                          classroomJson, "classroom"));
-    });
+    routeGetOne(http, ctx_, "/api/v1/classrooms", kClassroom);
     http.route("POST", "/api/v1/classrooms", [this](Request& r) {
         auto p = ctx_.auth.authenticate(r);
         ctx_.auth.requireRole(p, {"admin"});
@@ -172,8 +187,7 @@ void CatalogApi::registerClassrooms(signaling::HttpServer& http) {
             });
             int64_t id = ctx_.store.lastInsertId();
             audit(ctx_.store, &p, "create", "classroom", id, b.json().dump());
-            return jsonResponse(
-                201, fetchOne(ctx_.store, kClassroomCols, id, classroomJson, "classroom"));
+            return jsonResponse(201, fetchOne(ctx_.store, kClassroom, id));
         });
     });
     http.route("PATCH", "/api/v1/classrooms/{id}", [this](Request& r) {
@@ -187,7 +201,7 @@ void CatalogApi::registerClassrooms(signaling::HttpServer& http) {
         auto name = b.optString("name", 1, 200);
         auto kind = b.optEnum("kind", {"recording", "interactive"});
         return ctx_.store.transaction([&] {
-            fetchOne(ctx_.store, kClassroomCols, id, classroomJson, "classroom");
+            fetchOne(ctx_.store, kClassroom, id);
             if (school && !ctx_.store.query("SELECT 1 FROM schools WHERE id = ?", *school).step())
                 throw ApiError::badRequest("unknown_school",
                                            "no school " + std::to_string(*school));
@@ -199,39 +213,28 @@ void CatalogApi::registerClassrooms(signaling::HttpServer& http) {
                     school, name, kind, id);
             });
             audit(ctx_.store, &p, "update", "classroom", id, b.json().dump());
-            return jsonResponse(
-                200, fetchOne(ctx_.store, kClassroomCols, id, classroomJson, "classroom"));
+            return jsonResponse(200, fetchOne(ctx_.store, kClassroom, id));
         });
     });
-    http.route("DELETE", "/api/v1/classrooms/{id}", [this](Request& r) {
-        auto p = ctx_.auth.authenticate(r);
-        ctx_.auth.requireRole(p, {"admin"});
-        int64_t id = parseId(r.param("id"));
-        return ctx_.store.transaction([&] {
-            auto before = fetchOne(ctx_.store, kClassroomCols, id, classroomJson, "classroom");
-            mapConstraint("in_use", "the classroom still has users or lessons",
-                          [&] { ctx_.store.run("DELETE FROM classrooms WHERE id = ?", id); });
-            audit(ctx_.store, &p, "delete", "classroom", id, before.dump());
-            return noContent();
-        });
-    });
+    routeDelete(http, ctx_, "/api/v1/classrooms", kClassroom,
+                "the classroom still has users or lessons");
 }
 
 void CatalogApi::registerUsers(signaling::HttpServer& http) {
     http.route("GET", "/api/v1/me", [this](Request& r) {
         auto p = ctx_.auth.authenticate(r);
         std::lock_guard lock(ctx_.store.mutex());
-        return jsonResponse(200, fetchOne(ctx_.store, kUserCols, p.userId, userJson, "user"));
+        return jsonResponse(200, fetchOne(ctx_.store, kUser, p.userId));
     });
     http.route("GET", "/api/v1/users", [this](Request& r) {
         auto p = ctx_.auth.authenticate(r);
-        // Teachers need the list of teachers and classrooms to plan lessons; they see
-        // names and roles only, like admins (no user ever sees a password hash).
+        // Admins only (the user list names every account); no answer ever carries a
+        // password hash.
         ctx_.auth.requireRole(p, {"admin"});
         std::lock_guard lock(ctx_.store.mutex());
         std::string role = r.queryParam("role");
         auto q = ctx_.store.query(
-            std::string(kUserCols) + " WHERE (?1 = '' OR role = ?1) ORDER BY username", role);
+            std::string(kUser.select) + " WHERE (?1 = '' OR role = ?1) ORDER BY username", role);
         json out = json::array();
         while (q.step()) out.push_back(userJson(q));
         return jsonResponse(200, out);
@@ -242,7 +245,7 @@ void CatalogApi::registerUsers(signaling::HttpServer& http) {
         if (p.role != "admin" && p.userId != id)
             throw ApiError::forbidden("only admins see other users");
         std::lock_guard lock(ctx_.store.mutex());
-        return jsonResponse(200, fetchOne(ctx_.store, kUserCols, id, userJson, "user"));
+        return jsonResponse(200, fetchOne(ctx_.store, kUser, id));
     });
     // Checks that a role and a classroom fit together, inside the caller's transaction.
     auto checkClassroom = [this](const std::string& role, std::optional<int64_t> classroom) {
@@ -268,6 +271,9 @@ void CatalogApi::registerUsers(signaling::HttpServer& http) {
         auto role = b.requiredEnum("role", {"admin", "teacher", "classroom", "staff", "viewer"});
         auto classroom = b.optId("classroom_id");
         auto display = b.optString("display_name", 0, 200).value_or("");
+        // PBKDF2 (~100 ms) stays on the loop thread here: the insert must not run in a
+        // transaction on another thread (loop-thread statements would join it), and
+        // creating users is a rare admin action. Login, the frequent one, is off-loop.
         std::string hash = password::hash(pw);
         return ctx_.store.transaction([&] {
             checkClassroom(role, classroom);
@@ -283,7 +289,7 @@ void CatalogApi::registerUsers(signaling::HttpServer& http) {
                        {"role", role},
                        {"classroom_id", classroom ? json(*classroom) : json()}}
                       .dump());
-            return jsonResponse(201, fetchOne(ctx_.store, kUserCols, id, userJson, "user"));
+            return jsonResponse(201, fetchOne(ctx_.store, kUser, id));
         });
     });
     http.route("PATCH", "/api/v1/users/{id}", [this, checkClassroom](Request& r) {
@@ -300,7 +306,7 @@ void CatalogApi::registerUsers(signaling::HttpServer& http) {
         std::optional<std::string> hash;
         if (pw) hash = password::hash(*pw);
         return ctx_.store.transaction([&] {
-            auto cur = fetchOne(ctx_.store, kUserCols, id, userJson, "user");
+            auto cur = fetchOne(ctx_.store, kUser, id);
             std::string newRole = role.value_or(cur["role"].get<std::string>());
             std::optional<int64_t> classroom;
             if (b.has("classroom_id"))
@@ -322,22 +328,10 @@ void CatalogApi::registerUsers(signaling::HttpServer& http) {
             json detail = b.json();
             if (detail.contains("password")) detail["password"] = "***";
             audit(ctx_.store, &p, "update", "user", id, detail.dump());
-            return jsonResponse(200, fetchOne(ctx_.store, kUserCols, id, userJson, "user"));
+            return jsonResponse(200, fetchOne(ctx_.store, kUser, id));
         });
     });
-    http.route("DELETE", "/api/v1/users/{id}", [this](Request& r) {
-        auto p = ctx_.auth.authenticate(r);
-        ctx_.auth.requireRole(p, {"admin"});
-        int64_t id = parseId(r.param("id"));
-        if (id == p.userId) throw ApiError::conflict("self_delete", "you cannot delete yourself");
-        return ctx_.store.transaction([&] {
-            auto before = fetchOne(ctx_.store, kUserCols, id, userJson, "user");
-            mapConstraint("in_use", "the user still teaches lessons",
-                          [&] { ctx_.store.run("DELETE FROM users WHERE id = ?", id); });
-            audit(ctx_.store, &p, "delete", "user", id, before.dump());
-            return noContent();
-        });
-    });
+    routeDelete(http, ctx_, "/api/v1/users", kUser, "the user still teaches lessons");
 }
 
 }  // namespace server

@@ -35,6 +35,16 @@ json lessonJson(const Lesson& l) {
 namespace {
 
 constexpr size_t kMaxMembers = 2000;
+const std::initializer_list<std::string_view> kLessonFields = {"title",
+                                                               "mode",
+                                                               "subject",
+                                                               "grade",
+                                                               "teacher_id",
+                                                               "host_classroom_id",
+                                                               "member_classroom_ids",
+                                                               "starts_at",
+                                                               "ends_at",
+                                                               "record"};
 
 std::string checkedTime(const JsonBody& b, const std::string& name, bool required) {
     if (!required && !b.has(name)) return {};
@@ -96,9 +106,7 @@ void LessonApi::registerRoutes(signaling::HttpServer& http) {
     http.route("POST", "/api/v1/lessons", [this](Request& r) {
         auto p = ctx_.auth.authenticate(r);
         ctx_.auth.requireRole(p, {"admin", "teacher"});
-        auto b = JsonBody::parse(
-            r, {"title", "mode", "subject", "grade", "teacher_id", "host_classroom_id",
-                "member_classroom_ids", "starts_at", "ends_at", "record"});
+        auto b = JsonBody::parse(r, kLessonFields);
         Lesson l;
         applyBody(b, l, true);
         if (!b.has("teacher_id")) {
@@ -112,13 +120,8 @@ void LessonApi::registerRoutes(signaling::HttpServer& http) {
     });
     http.route("PATCH", "/api/v1/lessons/{id}", [this](Request& r) {
         auto p = ctx_.auth.authenticate(r);
-        ctx_.auth.requireRole(p, {"admin", "teacher"});
-        auto l = ctx_.lessons.get(parseId(r.param("id")));
-        if (p.role == "teacher" && l.teacherId != p.userId)
-            throw ApiError::forbidden("not your lesson");
-        auto b = JsonBody::parse(
-            r, {"title", "mode", "subject", "grade", "teacher_id", "host_classroom_id",
-                "member_classroom_ids", "starts_at", "ends_at", "record"});
+        auto l = ownedLesson(r, p);
+        auto b = JsonBody::parse(r, kLessonFields);
         applyBody(b, l, false);
         if (p.role == "teacher" && l.teacherId != p.userId)
             throw ApiError::forbidden("a teacher cannot hand a lesson to another teacher");
@@ -126,25 +129,27 @@ void LessonApi::registerRoutes(signaling::HttpServer& http) {
     });
     http.route("DELETE", "/api/v1/lessons/{id}", [this](Request& r) {
         auto p = ctx_.auth.authenticate(r);
-        ctx_.auth.requireRole(p, {"admin", "teacher"});
-        auto l = ctx_.lessons.get(parseId(r.param("id")));
-        if (p.role == "teacher" && l.teacherId != p.userId)
-            throw ApiError::forbidden("not your lesson");
-        ctx_.lessons.remove(l.id, p);
+        ctx_.lessons.remove(ownedLesson(r, p).id, p);
         return noContent();
     });
-    http.route("POST", "/api/v1/lessons/{id}/start", [this](Request& r) {
-        auto p = ctx_.auth.authenticate(r);
-        auto l = ctx_.lessons.get(parseId(r.param("id")));
-        ctx_.auth.requirePublish(p, l);
-        return jsonResponse(200, lessonJson(ctx_.lessons.start(l.id, p)));
-    });
-    http.route("POST", "/api/v1/lessons/{id}/end", [this](Request& r) {
-        auto p = ctx_.auth.authenticate(r);
-        auto l = ctx_.lessons.get(parseId(r.param("id")));
-        ctx_.auth.requirePublish(p, l);
-        return jsonResponse(200, lessonJson(ctx_.lessons.end(l.id, p)));
-    });
+    for (bool start : {true, false}) {
+        http.route("POST", start ? "/api/v1/lessons/{id}/start" : "/api/v1/lessons/{id}/end",
+                   [this, start](Request& r) {
+                       auto p = ctx_.auth.authenticate(r);
+                       auto l = ctx_.lessons.get(parseId(r.param("id")));
+                       ctx_.auth.requirePublish(p, l);
+                       return jsonResponse(200, lessonJson(start ? ctx_.lessons.start(l.id, p)
+                                                                 : ctx_.lessons.end(l.id, p)));
+                   });
+    }
+}
+
+Lesson LessonApi::ownedLesson(const Request& r, const Principal& p) const {
+    ctx_.auth.requireRole(p, {"admin", "teacher"});
+    auto l = ctx_.lessons.get(parseId(r.param("id")));
+    if (p.role == "teacher" && l.teacherId != p.userId)
+        throw ApiError::forbidden("not your lesson");
+    return l;
 }
 
 }  // namespace server

@@ -4,6 +4,9 @@
 // member of; viewer none (403). Create: admin, or a teacher for itself. Change, delete,
 // start, end: admin, the lesson's teacher; start/end also the host classroom.
 #include "server/ApiContext.hpp"
+#include "server/Auth.hpp"
+#include "server/Lesson.hpp"
+#include "signaling/Http.hpp"
 
 namespace signaling {
 class HttpServer;
@@ -17,6 +20,8 @@ public:
     void registerRoutes(signaling::HttpServer& http);
 
 private:
+    // The {id} lesson for a change or delete: admin, or a teacher's own; else 403.
+    Lesson ownedLesson(const signaling::Request& r, const Principal& p) const;
     ApiContext& ctx_;
 };
 

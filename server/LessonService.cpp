@@ -116,11 +116,15 @@ int64_t LessonService::parseTime(const std::string& s) {
 }
 
 std::string LessonService::formatTime(int64_t unixSeconds) {
+    return formatUtc(unixSeconds, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+std::string LessonService::formatUtc(int64_t unixSeconds, const char* strftimeFormat) {
     time_t t = static_cast<time_t>(unixSeconds);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, strftimeFormat, &tm);
     return buf;
 }
 

@@ -54,6 +54,7 @@ public:
 
     static int64_t parseTime(const std::string& rfc3339);  // throws std::invalid_argument
     static std::string formatTime(int64_t unixSeconds);    // "YYYY-MM-DDTHH:MM:SSZ"
+    static std::string formatUtc(int64_t unixSeconds, const char* strftimeFormat);
     static int64_t now();
 
 private:

@@ -15,6 +15,9 @@ public:
     void describe(const std::string& name, const std::string& type, const std::string& help);
     std::string text() const;
     static std::string escapeLabel(const std::string& value);
+    // One unlabelled series with its HELP/TYPE lines, for modules' appendMetrics().
+    static void appendOne(std::string& out, const std::string& name, const std::string& type,
+                          const std::string& help, double value);
 
 private:
     struct Family {

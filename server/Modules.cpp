@@ -9,10 +9,8 @@
 namespace server {
 
 std::vector<std::unique_ptr<Module>> makeModules(ModuleContext& context) {
-    (void)context;
     std::vector<std::unique_ptr<Module>> modules;
-    // One line per feature module, e.g.:
-    // modules.push_back(std::make_unique<RtcModule>(context));
+    // One line per feature module, in start order (stopped in reverse).
     modules.push_back(std::make_unique<RtcModule>(context));      // WHIP/WHEP
     modules.push_back(std::make_unique<IngestModule>(context));   // sources, RTMP, SRT
     modules.push_back(std::make_unique<LibraryModule>(context));  // recording, library, VOD

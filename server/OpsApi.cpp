@@ -43,27 +43,13 @@ void OpsApi::registerRoutes(signaling::HttpServer& http) {
         return resp;
     });
 
-    // PBKDF2 (~100 ms) runs on the HTTP thread: acceptable for a school's login rate; a
-    // worker pool would be the next step if logins ever queue up.
+    // PBKDF2 (~100 ms of CPU) would stall every other request and WebSocket on the loop
+    // thread, so it runs off-loop; Auth and Metrics are thread-safe (they lock).
     http.route("POST", "/api/v1/login", [this](Request& r) {
         auto b = JsonBody::parse(r, {"username", "password"});
         auto username = b.requiredString("username", 1, 64);
         auto pw = b.requiredString("password", 1, 200);
-        Principal p;
-        try {
-            p = ctx_.auth.login(username, pw);
-        } catch (const ApiError&) {
-            ctx_.metrics.add("cb_login_failures_total", "");
-            throw;
-        }
-        auto ttl = std::chrono::seconds(ctx_.config.tokenTtlSeconds);
-        json out = {{"token", ctx_.auth.issueToken(p, ttl)},
-                    {"role", p.role},
-                    {"user_id", p.userId},
-                    {"username", p.username},
-                    {"classroom_id", p.classroomId ? json(*p.classroomId) : json()},
-                    {"expires_at", LessonService::formatTime(LessonService::now() + ttl.count())}};
-        return jsonResponse(200, out);
+        return signaling::Response::deferred([this, username, pw] { return login(username, pw); });
     });
 
     http.route("GET", "/api/v1/audit", [this](Request& r) {
@@ -91,6 +77,24 @@ void OpsApi::registerRoutes(signaling::HttpServer& http) {
         }
         return jsonResponse(200, out);
     });
+}
+
+signaling::Response OpsApi::login(const std::string& username, const std::string& pw) const {
+    Principal p;
+    try {
+        p = ctx_.auth.login(username, pw);
+    } catch (const ApiError&) {
+        ctx_.metrics.add("cb_login_failures_total", "");
+        throw;
+    }
+    auto ttl = std::chrono::seconds(ctx_.config.tokenTtlSeconds);
+    json out = {{"token", ctx_.auth.issueToken(p, ttl)},
+                {"role", p.role},
+                {"user_id", p.userId},
+                {"username", p.username},
+                {"classroom_id", p.classroomId ? json(*p.classroomId) : json()},
+                {"expires_at", LessonService::formatTime(LessonService::now() + ttl.count())}};
+    return jsonResponse(200, out);
 }
 
 }  // namespace server

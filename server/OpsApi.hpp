@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/ApiContext.hpp"
+#include "signaling/Http.hpp"
 
 namespace signaling {
 class HttpServer;
@@ -19,6 +20,8 @@ public:
     void registerRoutes(signaling::HttpServer& http);
 
 private:
+    // On the HTTP server's work pool (off the loop thread).
+    signaling::Response login(const std::string& username, const std::string& password) const;
     ApiContext& ctx_;
     std::function<std::string()> extraMetrics_;
 };

@@ -9,6 +9,7 @@
 #include "common/Error.hpp"
 #include "server/Auth.hpp"
 #include "server/LessonService.hpp"
+#include "server/Metrics.hpp"
 #include "server/ModuleContext.hpp"
 
 namespace server {
@@ -180,17 +181,12 @@ void RoomModule::onLessonEnded(const Lesson& lesson) {
 void RoomModule::appendMetrics(std::string& out) const {
     size_t members = 0;
     for (const auto& [id, room] : rooms_) members += room.size();
-    out +=
-        "# HELP cb_room_members Room WebSocket connections open.\n# TYPE cb_room_members gauge\n";
-    out += "cb_room_members " + std::to_string(members) + "\n";
-    out +=
-        "# HELP cb_room_messages_total Room messages accepted.\n# TYPE cb_room_messages_total "
-        "counter\n";
-    out += "cb_room_messages_total " + std::to_string(messages_) + "\n";
-    out +=
-        "# HELP cb_room_messages_refused_total Room messages refused as malformed.\n"
-        "# TYPE cb_room_messages_refused_total counter\n";
-    out += "cb_room_messages_refused_total " + std::to_string(refusedMessages_) + "\n";
+    Metrics::appendOne(out, "cb_room_members", "gauge", "Room WebSocket connections open.",
+                       double(members));
+    Metrics::appendOne(out, "cb_room_messages_total", "counter", "Room messages accepted.",
+                       double(messages_));
+    Metrics::appendOne(out, "cb_room_messages_refused_total", "counter",
+                       "Room messages refused as malformed.", double(refusedMessages_));
 }
 
 RoomModule::Member* RoomModule::find(int64_t lessonId, signaling::WebSocketSession& session) {

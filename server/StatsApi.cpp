@@ -31,12 +31,7 @@ int64_t parseBound(const std::string& name, const std::string& v, int64_t def) {
 }
 
 std::string isoWeek(int64_t t) {
-    time_t tt = static_cast<time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%G-W%V", &tm);
-    return buf;
+    return LessonService::formatUtc(t, "%G-W%V");
 }
 
 double round2(double v) {

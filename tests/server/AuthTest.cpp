@@ -136,16 +136,20 @@ TEST_F(AuthFixture, Roles) {
     Principal outsider{22, "z", "classroom", 99};
     Principal staff{23, "s", "staff", std::nullopt};
     Principal viewer{24, "v", "viewer", std::nullopt};
-    EXPECT_TRUE(auth.canPublish(admin, l));
-    EXPECT_TRUE(auth.canPublish(alice, l));
-    EXPECT_FALSE(auth.canPublish(other, l));
-    EXPECT_TRUE(auth.canPublish(host, l));
-    EXPECT_FALSE(auth.canPublish(member, l));
-    EXPECT_TRUE(auth.canPlay(member, l));
-    EXPECT_FALSE(auth.canPlay(outsider, l));
-    EXPECT_TRUE(auth.canPlay(staff, l));
-    EXPECT_FALSE(auth.canPlay(viewer, l));
-    EXPECT_FALSE(auth.canPlay(other, l));
+    struct Case {
+        const Principal& who;
+        bool publish, play;
+    };
+    const Case cases[] = {
+        {admin, true, true},   {alice, true, true},    {host, true, true},
+        {other, false, false}, {member, false, true},  {outsider, false, false},
+        {staff, false, true},  {viewer, false, false},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.who.username);
+        EXPECT_EQ(auth.canPublish(c.who, l), c.publish);
+        EXPECT_EQ(auth.canPlay(c.who, l), c.play);
+    }
     EXPECT_EQ(expectStatus([&] { auth.requireRole(viewer, {"admin", "staff"}); }), 403);
     EXPECT_EQ(expectStatus([&] { auth.requireRole(staff, {"admin", "staff"}); }), 0);
     EXPECT_EQ(expectStatus([&] { auth.requirePlay(outsider, l); }), 403);
