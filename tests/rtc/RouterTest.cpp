@@ -6,6 +6,7 @@
 
 #include "rtc/ByteReader.hpp"
 #include "rtc/Router.hpp"
+#include "rtc/RtcpPacket.hpp"
 
 using namespace rtc;
 
@@ -324,4 +325,18 @@ TEST(ProducerTest, RejectsMalformedAndDuplicatePackets) {
     padded.back() = 9;  // padding longer than the payload
     EXPECT_EQ(p.receive(padded.data(), padded.size(), 0), nullptr);
     EXPECT_EQ(p.packets(), 2u);
+}
+
+TEST_F(RouterFixture, FirInACompoundFromASubscriberAsksTheMainSourceForAKeyframe) {
+    auto* src = router.addSource("teacher", &teacherFb, 0);
+    feed(src, MediaKind::Video, rtp(96, 1, 0, 5, 10), 0);
+    router.addConsumer(&c1, 0);
+    ASSERT_EQ(teacherFb.keyframes, 1);
+    // RR + FIR (RFC 5104) as a browser sends it, built by our writers.
+    uint8_t buf[64];
+    size_t n = rtcp::writeRr(rtcp::ReceiverReport{0x1234, {}}, buf, sizeof buf);
+    n += rtcp::writeFir(rtcp::Fir{0x1234, {{222, 7}}}, buf + n, sizeof buf - n);
+    router.onConsumerRtcp(&c1, buf, n, 1000);
+    EXPECT_EQ(teacherFb.keyframes, 2);
+    EXPECT_EQ(metrics.plisReceived.load(), 1u);
 }
