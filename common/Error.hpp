@@ -13,11 +13,15 @@ public:
     int status() const { return status_; }
     const std::string& code() const { return code_; }
 
-    static ApiError badRequest(const std::string& code, const std::string& msg) { return {400, code, msg}; }
+    static ApiError badRequest(const std::string& code, const std::string& msg) {
+        return {400, code, msg};
+    }
     static ApiError unauthorized(const std::string& msg) { return {401, "unauthorized", msg}; }
     static ApiError forbidden(const std::string& msg) { return {403, "forbidden", msg}; }
     static ApiError notFound(const std::string& msg) { return {404, "not_found", msg}; }
-    static ApiError conflict(const std::string& code, const std::string& msg) { return {409, code, msg}; }
+    static ApiError conflict(const std::string& code, const std::string& msg) {
+        return {409, code, msg};
+    }
 
 private:
     int status_;

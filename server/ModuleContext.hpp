@@ -21,7 +21,7 @@ struct ModuleContext {
     LessonService& lessons;
     rtc::MediaEngine& media;
     std::filesystem::path dataDir;
-    bool demo = false;  // `classbridge demo`: modules may seed demo content
+    bool demo = false;           // `classbridge demo`: modules may seed demo content
     Metrics* metrics = nullptr;  // server-wide counters (also rendered on /metrics)
 };
 
