@@ -35,6 +35,18 @@ test('health, login and the signed-in user', async () => {
   assert.equal(me.password_hash, undefined);
   // the token also works as a query parameter (for <video src>, RTMP, SRT)
   ok(await server.api('GET', `/api/v1/me?token=${encodeURIComponent(body.token)}`));
+  // logins hash on the HTTP server's work pool: many at once all get their answer, wrong
+  // passwords and unknown users the same 401, and the loop keeps serving meanwhile
+  const attempt = (username, password) => server.api('POST', '/api/v1/login', { body: { username, password } });
+  const [health, ...logins] = await Promise.all([
+    server.api('GET', '/healthz'),
+    ...Array.from({ length: 6 }, () => attempt('admin', 'e2e-admin-password')),
+    attempt('admin', 'wrong-password'), attempt('nobody-here', 'wrong-password'),
+  ]);
+  assert.equal(health.status, 200);
+  assert.deepEqual(logins.map((r) => r.status), [200, 200, 200, 200, 200, 200, 401, 401]);
+  assert.equal(logins[6].json.error.message, logins[7].json.error.message);
+  for (const r of logins.slice(0, 6)) ok(await server.api('GET', '/api/v1/me', { token: r.json.token }));
 });
 
 test('catalog: schools, classrooms, users (happy paths)', async () => {
@@ -225,6 +237,15 @@ test('401 without or with a bad token, 403 for the wrong role', async () => {
     [null, 'GET', '/metrics', undefined, 401],
     [null, 'GET', '/api/v1/stats/lessons', undefined, 401],
     [null, 'GET', '/api/v1/me', undefined, 401],
+    // the rest of the contract's paths (shared/API.md) also want a token
+    [null, 'GET', `/api/v1/lessons/${lessonId}/sources`, undefined, 401],
+    [null, 'POST', `/api/v1/lessons/${lessonId}/sources`, { name: 'board', uri: 'test://pattern' }, 401],
+    [null, 'GET', `/api/v1/lessons/${lessonId}/recordings`, undefined, 401],
+    [null, 'GET', '/api/v1/resources', undefined, 401],
+    [null, 'GET', '/api/v1/resources/1', undefined, 401],
+    [null, 'GET', '/api/v1/classrooms', undefined, 401],
+    [null, 'GET', `/api/v1/lessons/${lessonId}`, undefined, 401],
+    [null, 'POST', `/api/v1/lessons/${lessonId}/start`, undefined, 401],
     ['garbage', 'GET', '/api/v1/schools', undefined, 401],
     ['cb1.e30.AAAA', 'GET', '/api/v1/schools', undefined, 401],
     ['teacher', 'POST', '/api/v1/schools', { name: 'X' }, 403],
