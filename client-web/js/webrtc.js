@@ -45,3 +45,47 @@ export function preferH264(transceiver) {
     if (h264.length) transceiver.setCodecPreferences([...h264, ...caps.codecs.filter((c) => !isH264(c))]);
   } catch { /* the browser's own order still includes H.264 */ }
 }
+
+// What the WHIP publisher and the WHEP player share: one RTCPeerConnection negotiated
+// against an endpoint, its state reported, the server session ended on close().
+export class WebRtcSession {
+  constructor(onState = () => {}) {
+    this.onState = onState;
+    this.pc = null;
+    this.sessionUrl = null;
+    this.token = '';
+  }
+
+  // addMedia(pc) adds tracks / transceivers before the offer is made.
+  async open(endpoint, token, addMedia) {
+    this.token = token;
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    this.pc = pc;
+    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    addMedia(pc);
+    try {
+      this.sessionUrl = await negotiate(pc, endpoint, token);
+    } catch (e) {
+      pc.close();
+      this.pc = null;
+      throw e;
+    }
+    this.onState(pc.connectionState);
+  }
+
+  async close() {
+    const url = this.sessionUrl;
+    this.sessionUrl = null;
+    this.pc?.close();
+    this.pc = null;
+    await endSession(url, this.token);
+  }
+
+  // Adds every getStats() entry of `type` into `counters` (for tests and status lines).
+  async sumStats(type, counters, add) {
+    const out = { connectionState: this.pc?.connectionState ?? 'closed', ...counters };
+    if (!this.pc) return out;
+    (await this.pc.getStats()).forEach((s) => { if (s.type === type) add(out, s); });
+    return out;
+  }
+}

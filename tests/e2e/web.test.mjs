@@ -92,6 +92,25 @@ test('watch page loads for a terminal token and exposes player stats', async () 
   await page.close();
 });
 
+test('teach page publishes the fake camera by WHIP and Stop ends the session', async () => {
+  const page = await browser.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${server.base}/teach.html?lesson=${world.lesson.id}&source=board&autostart=1` +
+    `&token=${encodeURIComponent(world.teacherToken)}`);
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'Broadcast: connected',
+    null, { timeout: 60000 });
+  await page.waitForFunction(async () => (await window.cbPublisher.stats()).packetsSent > 0, null, { timeout: 60000 });
+  const sources = await server.api('GET', `/api/v1/lessons/${world.lesson.id}/sources`, { token: world.admin });
+  assert.ok(sources.json.some((src) => src.name === 'board'), sources.text);
+  assert.equal(await page.locator('#start').isDisabled(), true);
+  await page.click('#stop');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'Stopped.', null, { timeout: 60000 });
+  assert.equal(await page.locator('#start').isDisabled(), false);
+  assert.equal((await page.evaluate(() => window.cbPublisher.stats())).connectionState, 'closed');
+  assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+  await page.close();
+});
+
 test('wrong password shows an error and stores nothing', async () => {
   const page = await browser.newPage();
   await signIn(page, 'admin', 'not-the-password');
