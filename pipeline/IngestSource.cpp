@@ -210,8 +210,17 @@ std::unique_ptr<IngestSource::Run> IngestSource::build() {
         demux = p.add(gst::make("tsdemux"));
         gst::link(src, demux);
     } else if (u.scheme == "rtmp") {
-        GstElement* src = p.add(gst::make("rtmp2src"));
-        g_object_set(src, "location", options_.uri.c_str(), nullptr);
+        // librtmp's rtmpsrc plays from more servers: rtmp2src ignores the media of servers
+        // that send it on message stream 0 (ffmpeg's `-listen 1` does). rtmp2src if absent.
+        GstElement* src = nullptr;
+        try {
+            src = p.add(gst::make("rtmpsrc"));
+            std::string loc = options_.uri + " live=1";
+            g_object_set(src, "location", loc.c_str(), "timeout", 10, nullptr);
+        } catch (const std::runtime_error&) {
+            src = p.add(gst::make("rtmp2src"));
+            g_object_set(src, "location", options_.uri.c_str(), nullptr);
+        }
         demux = p.add(gst::make("flvdemux"));
         gst::link(src, demux);
     } else if (u.scheme == "push") {
@@ -223,7 +232,12 @@ std::unique_ptr<IngestSource::Run> IngestSource::build() {
         gst::link(run->appsrc, demux);
     }
     if (demux) g_signal_connect(demux, "pad-added", G_CALLBACK(onPadAdded), chains);
-    p.play();
+    try {
+        p.play();
+    } catch (const std::runtime_error&) {
+        // A source that connects while starting (rtmpsrc) fails here when the server is
+        // down: not terminal. Its error is on the bus, so watch() retries with that reason.
+    }
     return run;
 }
 

@@ -118,14 +118,21 @@ GstFlowReturn MediaChains::onSample(GstElement* sink, gpointer selfp) {
 
 GstPadProbeReturn MediaChains::onVideoIn(GstPad*, GstPadProbeInfo* info, gpointer selfp) {
     auto* self = static_cast<MediaChains*>(selfp);
+    if (GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info); b && GST_BUFFER_PTS_IS_VALID(b))
+        self->ring_->put(GST_BUFFER_PTS(b), steadyUs());
+    return GST_PAD_PROBE_OK;
+}
+
+// After h264parse (so a refusal from the caps, which precede the buffers, comes first).
+// Buffers arrive in decode order: a PTS a little earlier than the previous one is a
+// reordered (B-)frame; a big jump back is a discontinuity, and one step back could be a
+// glitch, so a few are needed.
+GstPadProbeReturn MediaChains::onParsed(GstPad*, GstPadProbeInfo* info, gpointer selfp) {
+    auto* self = static_cast<MediaChains*>(selfp);
     GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (!b || !GST_BUFFER_PTS_IS_VALID(b)) return GST_PAD_PROBE_OK;
+    if (self->transcodeVideo_ || !b || !GST_BUFFER_PTS_IS_VALID(b)) return GST_PAD_PROBE_OK;
     GstClockTime pts = GST_BUFFER_PTS(b);
-    self->ring_->put(pts, steadyUs());
-    // Buffers arrive in decode order (one streaming thread). A PTS a little earlier than
-    // the previous one is a reordered (B-)frame; a big jump back is a discontinuity, and
-    // a single step back could be a glitch, so a few are needed.
-    if (!self->transcodeVideo_ && GST_CLOCK_TIME_IS_VALID(self->lastPts_) && pts < self->lastPts_ &&
+    if (GST_CLOCK_TIME_IS_VALID(self->lastPts_) && pts < self->lastPts_ &&
         self->lastPts_ - pts < GST_SECOND && ++self->ptsReversals_ == 3)
         self->refuse(
             "H.264 with B-frames (frames out of presentation order) cannot be played reliably "
@@ -203,6 +210,7 @@ GstElement* MediaChains::videoTail(GstElement* h264In) {
     GstPad* psrc = gst_element_get_static_pad(parse, "src");
     gst_pad_add_probe(psrc, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &MediaChains::onCaps, this,
                       nullptr);
+    gst_pad_add_probe(psrc, GST_PAD_PROBE_TYPE_BUFFER, &MediaChains::onParsed, this, nullptr);
     gst_object_unref(psrc);
     if (h264In) gst::link(h264In, parse);
     sync({sink, pay, parse});

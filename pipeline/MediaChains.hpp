@@ -62,6 +62,7 @@ private:
     static GstFlowReturn onSample(GstElement* sink, gpointer self);
     static GstPadProbeReturn onCaps(GstPad*, GstPadProbeInfo*, gpointer self);
     static GstPadProbeReturn onVideoIn(GstPad*, GstPadProbeInfo*, gpointer self);
+    static GstPadProbeReturn onParsed(GstPad*, GstPadProbeInfo*, gpointer self);
     void refuse(std::string reason);  // once: posts "cb-refuse", drops all further output
 
     GstBin* bin_;
