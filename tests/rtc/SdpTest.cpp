@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <regex>
 #include <sstream>
 
@@ -50,6 +51,11 @@ int statusOf(const std::string& sdp, Direction want, std::string* code = nullptr
 
 bool contains(const std::string& s, const std::string& sub) {
     return s.find(sub) != std::string::npos;
+}
+
+// Expects each of lines ("a=...", without CRLF) as a whole line of sdp.
+void expectLines(const std::string& sdp, std::initializer_list<const char*> lines) {
+    for (const char* l : lines) EXPECT_TRUE(contains(sdp, std::string(l) + "\r\n")) << l;
 }
 
 TEST(Sdp, ChromiumWhipOffer) {
@@ -143,18 +149,63 @@ TEST(Sdp, GStreamerWebrtcbinOffer) {
     EXPECT_TRUE(contains(n.answerSdp, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));
 }
 
-TEST(Sdp, FirefoxOffer) {
-    auto n = rtc::negotiate(fixture("firefox128-sendonly.sdp"), local(), Direction::RecvOnly);
-    ASSERT_TRUE(n.video && n.audio);
-    EXPECT_EQ(n.video->payloadType, 126);
-    EXPECT_EQ(n.video->rtxPayloadType, 127);
-    EXPECT_EQ(n.video->remoteSsrc, 1234567890u);
-    EXPECT_EQ(n.video->remoteRtxSsrc, 2345678901u);
+// Firefox fixtures are real offers from Debian's firefox-esr 153.8.0esr (headless, fake
+// devices), captured once on 2026-11-30; firefox-esr is not a build/test dependency (see
+// fixtures/README.md). Debian's Firefox has no OpenH264 plugin, so its video offers carry only
+// VP8/VP9/AV1: the server must refuse them with 406 (FirefoxVideoOffersAreRefused) while its
+// audio-only offers negotiate.
+TEST(Sdp, FirefoxAudioOnlyWhipOffer) {
+    auto n = rtc::negotiate(fixture("firefox153-audio-sendonly.sdp"), local(), Direction::RecvOnly);
+    ASSERT_TRUE(n.audio);
+    EXPECT_FALSE(n.video);
+    EXPECT_EQ(n.audio->mid, "0");
     EXPECT_EQ(n.audio->payloadType, 109);
+    EXPECT_EQ(n.audio->clockRate, 48000u);
+    EXPECT_EQ(n.audio->remoteSsrc, 3254793943u);
     EXPECT_EQ(n.audio->ext.mid, 3);
     EXPECT_EQ(n.audio->ext.audioLevel, 1);
-    EXPECT_EQ(n.video->ext.transportCc, 7);
-    EXPECT_EQ(n.remoteFingerprint.substr(0, 5), "3A:5B");  // from the session level
+    EXPECT_EQ(n.audio->ext.transportCc, 7);
+    EXPECT_TRUE(n.audio->transportCc);
+    EXPECT_EQ(n.remoteIceUfrag, "1a89bb09");
+    EXPECT_EQ(n.remoteFingerprint.substr(0, 5), "4D:12");  // from the session level
+    EXPECT_EQ(n.remoteSetup, "actpass");
+    EXPECT_EQ(n.remoteCname, "{e1f9e8ee-3070-4f87-b094-5c874e1e42fa}");
+    const std::string& a = n.answerSdp;
+    expectLines(a, {"m=audio 9 UDP/TLS/RTP/SAVPF 109", "a=rtpmap:109 opus/48000/2", "a=recvonly",
+                    "a=group:BUNDLE 0", "a=rtcp-fb:109 transport-cc"});
+    EXPECT_FALSE(contains(a, "m=video"));
+    auto re = rtc::parseSdp(a);
+    ASSERT_EQ(re.media.size(), 1u);
+    EXPECT_EQ(re.media[0].codecs.size(), 1u);
+}
+
+TEST(Sdp, FirefoxAudioOnlyWhepOffer) {
+    auto n = rtc::negotiate(fixture("firefox153-audio-recvonly.sdp"), local(), Direction::SendOnly);
+    ASSERT_TRUE(n.audio);
+    EXPECT_FALSE(n.video);
+    EXPECT_EQ(n.audio->payloadType, 109);
+    EXPECT_EQ(n.audio->localSsrc, 3333u);
+    EXPECT_EQ(n.audio->remoteSsrc, 0u);
+    expectLines(n.answerSdp, {"a=sendonly", "a=ssrc:3333 msid:classbridge a0"});
+    EXPECT_FALSE(contains(n.answerSdp, "m=video"));
+}
+
+TEST(Sdp, FirefoxVideoOffersAreRefused) {
+    // WHIP (camera + microphone) and WHEP (recvonly video + audio) offers alike: no H.264, so a
+    // clear 406 instead of an audio-only half session.
+    for (const char* name : {"firefox153-sendonly.sdp", "firefox153-recvonly.sdp"}) {
+        const Direction want = std::string(name).find("recvonly") != std::string::npos
+                                   ? Direction::SendOnly
+                                   : Direction::RecvOnly;
+        try {
+            rtc::negotiate(fixture(name), local(), want);
+            ADD_FAILURE() << name << " negotiated";
+        } catch (const OfferError& e) {
+            EXPECT_EQ(e.status(), 406) << name;
+            EXPECT_EQ(e.code(), "unsupported_codec") << name;
+            EXPECT_TRUE(contains(e.what(), "H.264 with packetization-mode=1")) << e.what();
+        }
+    }
 }
 
 TEST(Sdp, MainProfileOnlyAndTransportCcOff) {
