@@ -97,6 +97,14 @@ void DtlsTransport::startClient() {
 
 void DtlsTransport::onPacket(const uint8_t* data, size_t len) {
     if (state_ == State::Failed || state_ == State::Closed) return;
+    if (released_) {
+        // Content type 21 = alert (the record header is plain): close_notify or fatal.
+        if (len >= 13 && data[0] == 21) {
+            state_ = State::Closed;
+            listener_->onDtlsClosed();
+        }
+        return;
+    }
     if (state_ == State::New) state_ = State::Connecting;
     // Freed after the handshake (below); OpenSSL's DTLS write path does not re-create them.
     if (state_ == State::Connected) SSL_alloc_buffers(ssl_);
@@ -146,6 +154,7 @@ void DtlsTransport::afterHandshakeStep(int ret) {
             return;
         }
         state_ = State::Connected;
+        connectedAt_ = std::chrono::steady_clock::now();
         listener_->onDtlsConnected(keys);
         return;
     }
@@ -218,6 +227,12 @@ void DtlsTransport::flushOutput() {
 }
 
 long DtlsTransport::timeoutMs() const {
+    if (state_ == State::Connected && !released_) {
+        const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - connectedAt_)
+                               .count();
+        return since >= releaseAfterMs_ ? 0 : releaseAfterMs_ - since;
+    }
     if (state_ != State::Connecting) return -1;
     timeval tv{};
     if (DTLSv1_get_timeout(ssl_, &tv) != 1) return -1;
@@ -225,6 +240,10 @@ long DtlsTransport::timeoutMs() const {
 }
 
 void DtlsTransport::onTimeout() {
+    if (state_ == State::Connected && !released_) {
+        if (timeoutMs() == 0) release();
+        return;
+    }
     if (state_ != State::Connecting) return;
     if (DTLSv1_handle_timeout(ssl_) < 0) {
         fail("handshake timed out");
@@ -233,8 +252,24 @@ void DtlsTransport::onTimeout() {
     flushOutput();
 }
 
+void DtlsTransport::release() {
+    // The close_notify a later SSL_shutdown would send: no other record follows it (WebRTC
+    // media does not use DTLS application data), so its sequence number stays right.
+    SSL_alloc_buffers(ssl_);
+    SSL_shutdown(ssl_);
+    uint8_t buf[512];
+    for (int n; (n = BIO_read(out_, buf, sizeof buf)) > 0;)
+        closeNotify_.insert(closeNotify_.end(), buf, buf + n);
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+    in_ = out_ = nullptr;
+    released_ = true;
+}
+
 void DtlsTransport::close() {
-    if (state_ == State::Connected) {
+    if (state_ == State::Connected && released_) {
+        if (!closeNotify_.empty()) listener_->onDtlsSend(closeNotify_.data(), closeNotify_.size());
+    } else if (state_ == State::Connected) {
         SSL_alloc_buffers(ssl_);  // the alert needs the write buffer freed after the handshake
         SSL_shutdown(ssl_);
         flushOutput();

@@ -68,12 +68,22 @@ public:
     void startClient();
     // One DTLS datagram (content type 20..63) from the peer.
     void onPacket(const uint8_t* data, size_t len);
-    // Time until the handshake retransmission timer fires; -1 when none is armed.
+    // Time until the handshake retransmission timer fires, or (once connected) until the
+    // SSL is released; -1 when none is armed.
     long timeoutMs() const;
-    // Call when that timer fired (DTLSv1_handle_timeout).
+    // Call when that timer fired (DTLSv1_handle_timeout, or the release).
     void onTimeout();
     // Sends close_notify.
     void close();
+
+    // Once connected, the SSL (~40 KiB per subscriber even with its record buffers freed:
+    // session, certificates, handshake buffer) is kept this long for a peer that still
+    // retransmits its last flight (it did not get our Finished), then freed; close_notify is
+    // prepared before and sent by close(). After that a DTLS alert from the peer counts as
+    // its close_notify (alerts are encrypted; after the handshake they all end the session).
+    static constexpr long kReleaseAfterMs = 30000;
+    void setReleaseAfterMs(long ms) { releaseAfterMs_ = ms; }  // tests
+    bool released() const { return released_; }
 
     bool connected() const { return state_ == State::Connected; }
     bool failed() const { return state_ == State::Failed; }
@@ -89,6 +99,7 @@ private:
     void afterHandshakeStep(int ret);
     void fail(const char* reason);
     bool exportKeys(SrtpKeyMaterial& out);
+    void release();
 
     const DtlsContext& ctx_;
     SSL* ssl_ = nullptr;
@@ -99,6 +110,10 @@ private:
     Listener* listener_;
     State state_ = State::New;
     uint64_t failures_ = 0;
+    long releaseAfterMs_ = kReleaseAfterMs;
+    std::chrono::steady_clock::time_point connectedAt_;
+    bool released_ = false;
+    std::vector<uint8_t> closeNotify_;  // prepared close_notify record(s), once released
 };
 
 }  // namespace rtc
