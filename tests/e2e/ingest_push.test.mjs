@@ -139,6 +139,22 @@ test('RTMP + SRT + pulled sources into one lesson, main-source switching, refusa
     const tf = (await videoState(page)).frames;
     await waitFor('player keeps decoding it', async () => (await videoState(page)).frames > tf + 30, 30000);
 
+    // A publisher that comes back under the same name takes it over: the old connection is
+    // dropped, the source stays, and the player (back on it) keeps decoding.
+    const first = procs[0];
+    const packetsBefore = (await sourceState(server, id, tok, 'teacher')).video_packets;
+    procs.push(rtmp(server, id, tok, 'teacher', 640, 360, 120));
+    await first.done;
+    // A new pipeline counts from zero: fewer packets than the old one had means taken over.
+    await waitFor('teacher taken over and live', async () => {
+      const t = await sourceState(server, id, tok, 'teacher');
+      return t?.state === 'live' && t.video_packets < packetsBefore;
+    }, 60000);
+    assert.equal((await server.api('POST', `/api/v1/lessons/${id}/sources/teacher/main`, { token: tok })).status, 200);
+    await waitFor('player decodes the new teacher publisher', async () => (await videoState(page)).width === 640, 45000);
+    const tt = (await videoState(page)).frames;
+    await waitFor('and keeps decoding it', async () => (await videoState(page)).frames > tt + 30, 30000);
+
     const m = await metrics(server, w.admin);
     assert.match(m, /cb_ingest_source_state\{[^}]*source="bframes"[^}]*state="failed"\} 1/);
     assert.match(m, /cb_ingest_source_state\{[^}]*source="teacher"[^}]*state="live"\} 1/);
