@@ -11,7 +11,7 @@ END = "<!-- fanout-results:end -->"
 FLOOR_BEGIN = "<!-- floor-results:begin -->"
 FLOOR_END = "<!-- floor-results:end -->"
 NAMES = {"classbridge": "ClassBridge", "janus": "Janus 1.1.2",
-         "classbridge-base": "ClassBridge (baseline binary, $CB_BASE_BINARY)"}
+         "classbridge-base": "ClassBridge, baseline binary"}
 
 
 def holds(r):
