@@ -180,6 +180,19 @@ CREATE TABLE resource_comments (
 );
 CREATE INDEX resource_comments_resource ON resource_comments(resource_id);
 )SQL"},
+        // A view counts once per viewer per hour: a sliding hour since the viewer's last
+        // counted view, not a calendar hour (two views a minute apart across 10:00 were two).
+        {21, "views per viewer per sliding hour", R"SQL(
+CREATE TABLE resource_view_last (
+  resource_id INTEGER NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+  viewer TEXT NOT NULL,
+  counted_at INTEGER NOT NULL,
+  PRIMARY KEY (resource_id, viewer)
+);
+INSERT INTO resource_view_last (resource_id, viewer, counted_at)
+  SELECT resource_id, viewer, MAX(hour) * 3600 FROM resource_views GROUP BY resource_id, viewer;
+DROP TABLE resource_views;
+)SQL"},
     };
 }
 

@@ -357,9 +357,13 @@ nlohmann::json ResourceService::transition(int64_t id, const std::string& action
 
 bool ResourceService::countView(int64_t id, const std::string& viewerKey) {
     return store_.transaction([&] {
+        // Counted when the viewer has no counted view in the last hour; otherwise the upsert's
+        // WHERE leaves the row alone and changes() is 0.
         store_.run(
-            "INSERT OR IGNORE INTO resource_views (resource_id, viewer, hour) VALUES (?, ?, ?)", id,
-            viewerKey, int64_t(time(nullptr) / 3600));
+            "INSERT INTO resource_view_last (resource_id, viewer, counted_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (resource_id, viewer) DO UPDATE SET counted_at = excluded.counted_at "
+            "WHERE resource_view_last.counted_at <= excluded.counted_at - 3600",
+            id, viewerKey, int64_t(time(nullptr)));
         if (store_.changes() == 0) return false;
         store_.run("UPDATE resources SET views = views + 1 WHERE id = ?", id);
         return true;
