@@ -106,14 +106,14 @@ void PublisherSession::onTransportConnected() {
                  lessonId_);
 }
 
-void PublisherSession::recordTransportSeq(uint8_t* data, size_t len) {
+void PublisherSession::recordTransportSeq(uint8_t* data, size_t len, int64_t nowUs) {
     // Every packet counts for the sender's estimate, RTX and padding-only probes included.
     auto pkt = RtpPacket::parse(data, len);
     if (!pkt) return;
     const ExtensionElement e = pkt->extension(twccExtId_);
     if (!e || e.size != 2) return;
     if (mediaSsrc_ == 0) mediaSsrc_ = pkt->ssrc();
-    twcc_.onPacket(load16(e.data), steadyUs());
+    twcc_.onPacket(load16(e.data), nowUs);
     if (twcc_.full()) sendTwccFeedback();
 }
 
@@ -129,17 +129,20 @@ void PublisherSession::sendTwccFeedback() {
 }
 
 void PublisherSession::onRtp(uint8_t* data, size_t len) {
-    if (twccExtId_ && source_) recordTransportSeq(data, len);
+    // One clock read per packet serves the transport-cc record and the router.
+    const int64_t nowUs = steadyUs();
+    const int64_t now = nowUs / 1000;
+    if (twccExtId_ && source_) recordTransportSeq(data, len, nowUs);
     if (!source_ || len < 12) {
         metrics_.add(metrics_.drops);
         return;
     }
     const uint8_t pt = data[1] & 0x7f;
     if (pt == audioPt_ && audioPt_ != 0) {
-        router_.onSourceRtp(source_, MediaKind::Audio, data, len, nowMs());
+        router_.onSourceRtp(source_, MediaKind::Audio, data, len, now);
     } else if (pt == videoPt_ && videoPt_ != 0) {
         if (videoSsrc_ == 0) videoSsrc_ = load32(data + 8);
-        router_.onSourceRtp(source_, MediaKind::Video, data, len, nowMs());
+        router_.onSourceRtp(source_, MediaKind::Video, data, len, now);
     } else if (pt == videoRtxPt_ && videoRtxPt_ != 0 && videoSsrc_ != 0) {
         // RFC 4588: restore the original packet (OSN, media PT and SSRC). Padding-only RTX
         // packets are bandwidth probes and carry nothing.
@@ -156,7 +159,7 @@ void PublisherSession::onRtp(uint8_t* data, size_t len) {
         std::memcpy(out + 2, data + header, 2);
         store32(out + 8, videoSsrc_);
         std::memcpy(out + header, data + header + 2, end - header - 2);
-        router_.onSourceRtp(source_, MediaKind::Video, out, end - 2, nowMs());
+        router_.onSourceRtp(source_, MediaKind::Video, out, end - 2, now);
     } else {
         metrics_.add(metrics_.drops);
     }

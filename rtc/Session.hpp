@@ -78,7 +78,7 @@ private:
     void sendRtcp(uint8_t* data, size_t size, size_t capacity) override;
     bool wantsRtcp() const override { return true; }
     void onSourceReplaced() override;
-    void recordTransportSeq(uint8_t* data, size_t len);
+    void recordTransportSeq(uint8_t* data, size_t len, int64_t nowUs);
     void sendTwccFeedback();
 
     const std::string sourceName_;

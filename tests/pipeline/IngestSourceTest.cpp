@@ -131,6 +131,14 @@ std::filesystem::path makeFlv(const std::string& name, const std::string& videoA
     return out;
 }
 
+// Options of a pushed FLV source (what the RTMP server creates for a publisher).
+SourceOptions pushedFlv(bool transcode = false) {
+    SourceOptions o;
+    o.uri = "push:flv";
+    o.transcode = transcode;
+    return o;
+}
+
 void feed(IngestSource& src, const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     std::vector<char> buf(4096);
@@ -192,9 +200,7 @@ TEST(IngestSource, KeyframeRequestForcesAnIdrWhenWeEncode) {
 TEST(IngestSource, PushedFlvIsPassedThroughWithoutTranscode) {
     auto flv = makeFlv("base.flv", "-c:v libx264 -profile:v baseline -pix_fmt yuv420p -g 30");
     Attached a;
-    SourceOptions o;
-    o.uri = "push:flv";
-    IngestSource src(o, a.attach());
+    IngestSource src(pushedFlv(), a.attach());
     feed(src, flv);
     ASSERT_TRUE(waitFor([&] { return checkKeyframes(*a.sink).idrs >= 3; }));
     auto k = checkKeyframes(*a.sink);
@@ -213,9 +219,7 @@ TEST(IngestSource, PushedFlvIsPassedThroughWithoutTranscode) {
 void expectRefusedUnlessTranscoded(const std::filesystem::path& flv, const char* why) {
     {
         Attached a;
-        SourceOptions o;
-        o.uri = "push:flv";
-        IngestSource src(o, a.attach());
+        IngestSource src(pushedFlv(), a.attach());
         feed(src, flv);
         ASSERT_TRUE(waitFor([&] { return src.status().state == SourceState::Failed; }))
             << "state " << pipeline::toString(src.status().state);
@@ -224,10 +228,7 @@ void expectRefusedUnlessTranscoded(const std::filesystem::path& flv, const char*
         EXPECT_FALSE(src.pushBytes(reinterpret_cast<const uint8_t*>("x"), 1));
     }
     Attached a;
-    SourceOptions o;
-    o.uri = "push:flv";
-    o.transcode = true;
-    IngestSource src(o, a.attach());
+    IngestSource src(pushedFlv(true), a.attach());
     feed(src, flv);
     ASSERT_TRUE(waitFor([&] { return checkKeyframes(*a.sink).idrs >= 2; }));
     auto st = src.status();
@@ -253,9 +254,7 @@ TEST(IngestSource, BaselineWithoutBFramesIsNotRefused) {
     // A false positive would refuse every ordinary camera: 4 s of baseline must pass.
     auto flv = makeFlv("nobf.flv", "-c:v libx264 -profile:v high -bf 0 -pix_fmt yuv420p -g 30");
     Attached a;
-    SourceOptions o;
-    o.uri = "push:flv";
-    IngestSource src(o, a.attach());
+    IngestSource src(pushedFlv(), a.attach());
     feed(src, flv);
     ASSERT_TRUE(waitFor([&] { return checkKeyframes(*a.sink).idrs >= 4; }));
     EXPECT_NE(src.status().state, SourceState::Failed) << src.status().reason;
@@ -284,9 +283,7 @@ TEST(IngestSource, TeardownLeaksNoThreadsAndNoElements) {
         SourceOptions o;
         o.uri = "test://pattern?width=160&height=120";
         IngestSource src(o, a.attach());
-        SourceOptions p;
-        p.uri = "push:flv";
-        IngestSource pushed(p, b.attach());
+        IngestSource pushed(pushedFlv(), b.attach());
         feed(pushed, flv);
         ASSERT_TRUE(waitFor([&] { return a.sink->count(rtc::MediaKind::Video) > 10; }));
         ASSERT_TRUE(waitFor([&] { return b.sink->count(rtc::MediaKind::Audio) > 10; }));
