@@ -154,6 +154,7 @@ struct Collector : rtc::SourceInput {
 
 // Accepts lesson "5" with token "good"; every publish gets its own IngestSource.
 struct Handler : PublishHandler {
+    std::string uri = "push:flv";
     std::mutex m;
     std::vector<std::unique_ptr<IngestSource>> sources;
     std::vector<Collector*> collectors;
@@ -164,7 +165,7 @@ struct Handler : PublishHandler {
     std::unique_ptr<PushSink> startPublish(const PublishRequest& r) override {
         authorize(r);
         SourceOptions o;
-        o.uri = "push:flv";
+        o.uri = uri;
         std::lock_guard l(m);
         auto src = std::make_unique<IngestSource>(o, [this](rtc::SourceInput::Listener*) {
             auto c = std::make_unique<Collector>();
@@ -254,26 +255,9 @@ std::string ffmpegSrt(uint16_t port, const std::string& streamid, int seconds) {
            std::to_string(port) + "?streamid=" + streamid + "'";
 }
 
+// The same for MPEG-TS pushed over SRT.
 struct TsHandler : Handler {
-    std::unique_ptr<PushSink> startPublish(const PublishRequest& r) override {
-        authorize(r);
-        SourceOptions o;
-        o.uri = "push:mpegts";
-        std::lock_guard l(m);
-        auto src = std::make_unique<IngestSource>(o, [this](rtc::SourceInput::Listener*) {
-            auto c = std::make_unique<Collector>();
-            collectors.push_back(c.get());
-            return c;
-        });
-        struct Sink : PushSink {
-            IngestSource* s;
-            bool push(const uint8_t* d, size_t n) override { return s->pushBytes(d, n); }
-        };
-        auto sink = std::make_unique<Sink>();
-        sink->s = src.get();
-        sources.push_back(std::move(src));
-        return sink;
-    }
+    TsHandler() { uri = "push:mpegts"; }
 };
 
 }  // namespace
