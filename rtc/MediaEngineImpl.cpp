@@ -3,6 +3,7 @@
 // from other threads posted to that worker.
 #include "rtc/MediaEngineImpl.hpp"
 
+#include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -285,7 +286,42 @@ std::string MediaEngine::Impl::metricsText() const {
     out += "# HELP cb_rtc_lessons Lessons with media state\n# TYPE cb_rtc_lessons gauge\n";
     out += "cb_rtc_lessons " + std::to_string(lessons) + "\n";
     out += host->metricsText();
+    out += workerStallsText();
     return out;
+}
+
+std::string MediaEngine::Impl::workerStallsText() const {
+    // Histogram of single pieces of loop work (a timer callback, a posted task, one fd's
+    // events, the end-of-iteration flush): what media arriving meanwhile waits behind.
+    std::string out =
+        "# HELP cb_rtc_worker_work_seconds Duration of one piece of media-worker loop work\n"
+        "# TYPE cb_rtc_worker_work_seconds histogram\n";
+    std::string maxima =
+        "# HELP cb_rtc_worker_work_max_seconds Longest piece of loop work since start\n"
+        "# TYPE cb_rtc_worker_work_max_seconds gauge\n";
+    for (unsigned w = 0; w < host->workerCount(); ++w) {
+        for (unsigned k = 0; k < Worker::kWorkKinds; ++k) {
+            const auto kind = static_cast<Worker::WorkKind>(k);
+            const Worker::WorkStats& s = host->worker(w).workStats(kind);
+            const std::string labels =
+                fmt::format("worker=\"{}\",kind=\"{}\"", w, Worker::workKindName(kind));
+            uint64_t cumulative = 0;
+            for (size_t b = 0; b <= Worker::kStallBoundsNs.size(); ++b) {
+                cumulative += s.buckets[b].load(std::memory_order_relaxed);
+                const std::string le = b < Worker::kStallBoundsNs.size()
+                                           ? fmt::format("{}", Worker::kStallBoundsNs[b] / 1e9)
+                                           : std::string("+Inf");
+                out += fmt::format("cb_rtc_worker_work_seconds_bucket{{{},le=\"{}\"}} {}\n", labels,
+                                   le, cumulative);
+            }
+            out += fmt::format("cb_rtc_worker_work_seconds_sum{{{}}} {}\n", labels,
+                               s.sumNs.load(std::memory_order_relaxed) / 1e9);
+            out += fmt::format("cb_rtc_worker_work_seconds_count{{{}}} {}\n", labels, cumulative);
+            maxima += fmt::format("cb_rtc_worker_work_max_seconds{{{}}} {}\n", labels,
+                                  s.maxNs.load(std::memory_order_relaxed) / 1e9);
+        }
+    }
+    return out + maxima;
 }
 
 }  // namespace rtc

@@ -38,6 +38,7 @@ public:
                                               SourceInput::Listener* listener);
     std::unique_ptr<SinkHandle> addSink(const std::string& lessonId, RtpSink* sink);
     std::string metricsText() const;
+    std::string workerStallsText() const;
 
     unsigned workerFor(const std::string& lessonId);
     bool findWorker(const std::string& lessonId, unsigned& w) const;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <string_view>
 
 #include "rtc/ByteReader.hpp"
 
@@ -15,6 +17,11 @@ thread_local std::array<uint8_t, kScratchSize> tScratch;
 constexpr size_t kVideoSlots = 1024;  // ~1 s of 5 Mbit/s video for NACK answers
 constexpr size_t kAudioSlots = 128;
 constexpr int64_t kReportIntervalMs = 1000;
+// CB_RTC_PREFETCH=0 turns the fan-out prefetch off: for A/B measurements with one binary.
+const bool kPrefetch = [] {
+    const char* v = std::getenv("CB_RTC_PREFETCH");
+    return !(v && std::string_view(v) == "0");
+}();
 }  // namespace
 
 struct Router::Source {
@@ -110,7 +117,12 @@ void Router::onSourceRtp(Source* source, MediaKind kind, const uint8_t* data, si
     }
     if (source != main_) return;
     uint64_t packets = 0, bytes = 0;
-    for (Consumer* c : consumers_) {
+    const size_t count = consumers_.size();
+    const size_t ahead = kPrefetch ? kPrefetchAhead : 0;
+    for (size_t i = 0; i < std::min(count, ahead); ++i) hot_[i].prefetch();
+    for (size_t i = 0; i < count; ++i) {
+        if (ahead && i + ahead < count) hot_[i + ahead].prefetch();
+        Consumer* c = consumers_[i];
         const size_t n = c->forward(kind, *pkt, nowMs, tScratch.data(), tScratch.size());
         if (n) {
             ++packets;
@@ -144,12 +156,16 @@ void Router::onSourceRtcp(Source* source, const uint8_t* data, size_t size, int6
 void Router::addConsumer(Consumer* consumer, int64_t nowMs) {
     if (std::find(consumers_.begin(), consumers_.end(), consumer) != consumers_.end()) return;
     consumers_.push_back(consumer);
+    consumer->hotLines(hot_.emplace_back());
     consumer->startNewSegment();
     if (main_) requestKeyframe(*main_, nowMs);
 }
 
 void Router::removeConsumer(Consumer* consumer) {
-    consumers_.erase(std::remove(consumers_.begin(), consumers_.end(), consumer), consumers_.end());
+    auto it = std::find(consumers_.begin(), consumers_.end(), consumer);
+    if (it == consumers_.end()) return;
+    hot_.erase(hot_.begin() + (it - consumers_.begin()));
+    consumers_.erase(it);
 }
 
 void Router::onConsumerRtcp(Consumer* consumer, const uint8_t* data, size_t size, int64_t nowMs) {
@@ -229,8 +245,22 @@ void Router::onTick(int64_t nowMs, uint64_t ntpNow) {
         if (s->keyframePending) requestKeyframe(*s, nowMs);
         if (s->feedback && s->feedback->wantsRtcp()) sendPublisherFeedback(*s, nowMs, reports);
     }
-    if (!reports || !main_) return;
-    for (Consumer* c : consumers_) {
+    sendSenderReports(nowMs, ntpNow);
+}
+
+void Router::sendSenderReports(int64_t nowMs, uint64_t ntpNow) {
+    const int64_t elapsed = std::clamp<int64_t>(nowMs - lastSrTickMs_, 0, kReportIntervalMs);
+    lastSrTickMs_ = nowMs;
+    const uint64_t n = consumers_.size();
+    // At most one round per tick (a late tick does not send two SRs to anyone).
+    srCredit_ =
+        std::min<uint64_t>(srCredit_ + n * static_cast<uint64_t>(elapsed), n * kReportIntervalMs);
+    uint64_t due = srCredit_ / kReportIntervalMs;
+    srCredit_ -= due * kReportIntervalMs;
+    if (!main_) return;
+    for (; due > 0 && !consumers_.empty(); --due) {
+        if (srCursor_ >= consumers_.size()) srCursor_ = 0;
+        Consumer* c = consumers_[srCursor_++];
         ByteWriter w(tScratch.data(), kMaxRtpSize);
         c->writeSenderReports(w, ntpNow, nowMs, &main_->audio, &main_->video);
         if (w.ok() && w.size() > 0) {

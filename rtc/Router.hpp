@@ -65,7 +65,9 @@ public:
     void removeSink(RtpSink* sink);
 
     // Periodic work (call every ~20 ms): NACKs and deferred keyframe requests to sources;
-    // once a second SRs to consumers, RR + REMB to publishers.
+    // once a second RR + REMB to publishers; SRs to consumers, each consumer once a second
+    // but spread over the ticks (a share of the consumers per tick, round robin), so that
+    // no tick stalls the worker with an SR for every subscriber while media waits.
     void onTick(int64_t nowMs, uint64_t ntpNow);
 
     size_t consumerCount() const { return consumers_.size(); }
@@ -80,6 +82,7 @@ private:
     void switchMain(Source* to, int64_t nowMs);
     void handleNack(Consumer& c, uint32_t mediaSsrc, const uint8_t* fci, size_t len);
     void sendPublisherFeedback(Source& s, int64_t nowMs, bool reports);
+    void sendSenderReports(int64_t nowMs, uint64_t ntpNow);
 
     const std::string lessonId_;
     EngineMetrics& metrics_;
@@ -87,8 +90,17 @@ private:
     Source* main_ = nullptr;
     std::string explicitMain_;  // setMainSource(), kept even while that source is absent
     std::vector<Consumer*> consumers_;
+    // Parallel to consumers_: what each one's send path touches, prefetched a few
+    // consumers ahead in the fan-out loop (contiguous, so the walk itself is linear).
+    std::vector<HotLines> hot_;
+    static constexpr size_t kPrefetchAhead = 2;
     std::vector<RtpSink*> sinks_;
     int64_t lastReportMs_ = 0;
+    // Spread SRs: consumers owed an SR accumulate at N per second (in milli-units); the
+    // cursor walks consumers_ round robin.
+    int64_t lastSrTickMs_ = 0;
+    uint64_t srCredit_ = 0;
+    size_t srCursor_ = 0;
     static constexpr uint32_t kOwnSsrc = 0x0c1a55b1;  // sender SSRC of our RTCP feedback
 };
 

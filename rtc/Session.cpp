@@ -245,6 +245,12 @@ void SubscriberSession::sendRtp(uint8_t* data, size_t size, size_t) {
     if (!transport_->sendRtp(data, size)) metrics_.add(metrics_.sendErrors);
 }
 
+void SubscriberSession::hotLines(HotLines& out) const {
+    out.add(static_cast<const Consumer::Output*>(this));  // its vtable pointer
+    out.add(&transport_, sizeof transport_);
+    if (transport_) transport_->hotLines(out);
+}
+
 void SubscriberSession::sendRtcp(uint8_t* data, size_t size, size_t) {
     if (!transport_->sendRtcp(data, size)) metrics_.add(metrics_.sendErrors);
 }

@@ -108,6 +108,7 @@ private:
     void detach() override;
     void sendRtp(uint8_t* data, size_t size, size_t capacity) override;
     void sendRtcp(uint8_t* data, size_t size, size_t capacity) override;
+    void hotLines(HotLines& out) const override;
     static Consumer::Track trackOf(const std::optional<NegotiatedStream>& s);
 
     const uint64_t consumerId_;

@@ -117,6 +117,12 @@ SrtpProtector::SrtpProtector(SrtpProfile profile, const uint8_t* key, size_t key
 
 SrtpProtector::~SrtpProtector() = default;
 
+void SrtpProtector::hotLines(HotLines& out) const {
+    out.add(this, sizeof *this);
+    out.add(rtp_.get(), sizeof *rtp_);
+    out.add(rtp_->cipher);  // opaque to us: at least its first line
+}
+
 SrtpProtector::Stream& SrtpProtector::stream(uint32_t ssrc) {
     if (last_ && last_->ssrc == ssrc) return *last_;
     for (size_t i = 0; i < inlineCount_; ++i)

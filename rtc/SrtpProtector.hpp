@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "rtc/Consumer.hpp"     // HotLines
 #include "rtc/SrtpSession.hpp"  // SrtpProfile, overhead helpers
 
 namespace rtc {
@@ -35,6 +36,8 @@ public:
     bool protectRtcp(uint8_t* buf, size_t& len, size_t capacity);
 
     SrtpProfile profile() const { return profile_; }
+    // What protectRtp() reads and writes: this object and the RTP keys (for prefetching).
+    void hotLines(HotLines& out) const;
 
 private:
     struct Keys;

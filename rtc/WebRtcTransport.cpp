@@ -154,6 +154,16 @@ bool WebRtcTransport::sendRtcp(const uint8_t* data, size_t len) {
     return sendProtected(data, len, true);
 }
 
+void WebRtcTransport::hotLines(HotLines& out) const {
+    // The members sendProtected() reads, not the whole (large) object.
+    out.add(this, sizeof(void*) * 3);  // vtable, port_, listener_
+    out.add(&srtpOut_, sizeof srtpOut_);
+    out.add(&state_, sizeof state_);
+    out.add(&selected_, sizeof selected_);
+    out.add(&counters_, sizeof counters_);
+    if (srtpOut_) srtpOut_->hotLines(out);
+}
+
 bool WebRtcTransport::sendProtected(const uint8_t* data, size_t len, bool rtcp) {
     auto& totals = port_.transportTotals();
     if (state_ != State::Connected || !srtpOut_ || !selected_.valid() || len > kMaxPlain ||

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rtc/Consumer.hpp"  // HotLines
 #include "rtc/DtlsTransport.hpp"
 #include "rtc/IceLite.hpp"
 #include "rtc/NetUtil.hpp"
@@ -72,6 +73,8 @@ public:
     // False when not connected or on error (counted).
     bool sendRtp(const uint8_t* data, size_t len);
     bool sendRtcp(const uint8_t* data, size_t len);
+    // What sendRtp() touches (this object, the SRTP protector), for the Router to prefetch.
+    void hotLines(HotLines& out) const;
     // Silent close (no onTransportClosed): sends close_notify, unregisters.
     void close();
     // ICE restart (WHIP/WHEP PATCH): new remote credentials, new local ones.

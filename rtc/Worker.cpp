@@ -12,12 +12,40 @@
 namespace rtc {
 
 namespace {
-uint64_t nsSince(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                                t)
-        .count();
+using Clock = std::chrono::steady_clock;
+uint64_t nsBetween(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
+}
+// Single writer: a plain load + store instead of a locked read-modify-write.
+void bump(std::atomic<uint64_t>& c, uint64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 }  // namespace
+
+const char* Worker::workKindName(WorkKind k) {
+    switch (k) {
+        case kTimerWork:
+            return "timer";
+        case kTaskWork:
+            return "task";
+        case kFdWork:
+            return "fd";
+        case kHookWork:
+            return "hook";
+        default:
+            return "?";
+    }
+}
+
+void Worker::record(WorkKind kind, Clock::time_point start, Clock::time_point end) {
+    const uint64_t ns = nsBetween(start, end);
+    WorkStats& w = work_[kind];
+    size_t b = 0;
+    while (b < kStallBoundsNs.size() && ns > kStallBoundsNs[b]) ++b;
+    bump(w.buckets[b], 1);
+    bump(w.sumNs, ns);
+    if (ns > w.maxNs.load(std::memory_order_relaxed)) w.maxNs.store(ns, std::memory_order_relaxed);
+}
 
 Worker::Worker(unsigned index) : index_(index) {
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -137,11 +165,13 @@ void Worker::drainTasks() {
         runningTasks_.swap(tasks_);
     }
     for (auto& t : runningTasks_) {
+        const auto start = Clock::now();
         try {
             t();
         } catch (const std::exception& e) {
             spdlog::error("worker {}: task threw: {}", index_, e.what());
         }
+        record(kTaskWork, start, Clock::now());
     }
     tasksRun_.fetch_add(runningTasks_.size(), std::memory_order_relaxed);
     runningTasks_.clear();
@@ -161,11 +191,14 @@ int Worker::runTimers() {
         } else {
             timers_.erase(it);
         }
+        const auto start = Clock::now();
         try {
             fn();
         } catch (const std::exception& e) {
             spdlog::error("worker {}: timer threw: {}", index_, e.what());
         }
+        now = Clock::now();
+        record(kTimerWork, start, now);
     }
     if (timerQueue_.empty()) return -1;
     auto wait =
@@ -179,16 +212,16 @@ void Worker::run() {
     constexpr int kMaxEvents = 64;
     epoll_event events[kMaxEvents];
     while (running_.load(std::memory_order_relaxed)) {
-        auto busyStart = std::chrono::steady_clock::now();
+        const auto busyStart = Clock::now();
         int timeout = runTimers();
+        const auto hooksStart = Clock::now();
         for (auto& hook : iterationHooks_) hook();
-        auto idleStart = std::chrono::steady_clock::now();
-        busyNs_.fetch_add(nsSince(busyStart), std::memory_order_relaxed);
+        const auto idleStart = Clock::now();
+        record(kHookWork, hooksStart, idleStart);
+        bump(busyNs_, nsBetween(busyStart, idleStart));
         int n = epoll_wait(epollFd_, events, kMaxEvents, timeout);
-        auto wake = std::chrono::steady_clock::now();
-        idleNs_.fetch_add(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(wake - idleStart).count(),
-            std::memory_order_relaxed);
+        const auto wake = Clock::now();
+        bump(idleNs_, nsBetween(idleStart, wake));
         if (n < 0) {
             if (errno == EINTR) continue;
             spdlog::error("worker {}: epoll_wait: {}", index_, std::strerror(errno));
@@ -205,14 +238,19 @@ void Worker::run() {
             auto it = fds_.find(fd);
             if (it == fds_.end()) continue;
             auto cb = it->second;  // keeps the callback alive if it removes itself
+            const auto start = Clock::now();
             try {
                 (*cb)(events[i].events);
             } catch (const std::exception& e) {
                 spdlog::error("worker {}: fd handler threw: {}", index_, e.what());
             }
+            record(kFdWork, start, Clock::now());
         }
+        const auto flushStart = Clock::now();
         for (auto& hook : iterationHooks_) hook();
-        busyNs_.fetch_add(nsSince(wake), std::memory_order_relaxed);
+        const auto end = Clock::now();
+        record(kHookWork, flushStart, end);
+        bump(busyNs_, nsBetween(wake, end));
     }
     std::vector<Task> dropped;
     {

@@ -2,6 +2,7 @@
 // One media thread: an epoll loop with a cross-thread task queue (eventfd wake-up),
 // timers and fd watchers. Every media object (transport, router) lives on exactly one
 // worker and is touched only from its thread; other threads talk to it through post().
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -52,10 +53,25 @@ public:
     uint64_t idleNs() const { return idleNs_.load(std::memory_order_relaxed); }
     uint64_t tasksRun() const { return tasksRun_.load(std::memory_order_relaxed); }
 
+    // How long single pieces of work held the loop, per kind: media that arrives meanwhile
+    // waits, so these are the stalls behind forwarding latency (/metrics). One writer (the
+    // worker), read by any thread.
+    enum WorkKind : unsigned { kTimerWork, kTaskWork, kFdWork, kHookWork, kWorkKinds };
+    static constexpr std::array<uint64_t, 8> kStallBoundsNs = {
+        100'000, 250'000, 500'000, 1'000'000, 2'000'000, 4'000'000, 8'000'000, 16'000'000};
+    struct WorkStats {
+        std::atomic<uint64_t> buckets[kStallBoundsNs.size() + 1]{};  // last: above all bounds
+        std::atomic<uint64_t> sumNs{0}, maxNs{0};
+    };
+    const WorkStats& workStats(WorkKind k) const { return work_[k]; }
+    static const char* workKindName(WorkKind k);
+
 private:
     void run();
     void drainTasks();
     int runTimers();  // returns ms until the next timer, or -1
+    void record(WorkKind kind, std::chrono::steady_clock::time_point start,
+                std::chrono::steady_clock::time_point end);
 
     struct Timer {
         std::chrono::steady_clock::time_point due;
@@ -85,6 +101,7 @@ private:
     std::atomic<uint64_t> busyNs_{0};
     std::atomic<uint64_t> idleNs_{0};
     std::atomic<uint64_t> tasksRun_{0};
+    WorkStats work_[kWorkKinds];
 };
 
 }  // namespace rtc

@@ -2,6 +2,8 @@
 // NACK -> RTX, source switch continuity, and the feedback sent to publishers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "rtc/ByteReader.hpp"
@@ -303,6 +305,52 @@ TEST_F(RouterFixture, SendsSenderReportsToConsumersAndFollowsTeacherByDefault) {
     EXPECT_EQ(load32(&sr[48]), 1u) << "packet count";
     router.removeSource(teacher, 2000);
     EXPECT_EQ(router.mainSource(), "screen");
+}
+
+TEST(RouterSenderReports, AreSpreadOverTheTicksAndReachEveryConsumerOncePerSecond) {
+    // 100 subscribers, a 20 ms tick: 2 SRs per tick, never an SR for everyone at once
+    // (that burst held the worker for milliseconds at 500 subscribers while media waited).
+    EngineMetrics metrics;
+    Router router("lesson", metrics);
+    CountingFeedback fb;
+    auto* src = router.addSource("teacher", &fb, 0);
+    constexpr int kConsumers = 100;
+    std::vector<std::unique_ptr<CaptureOutput>> outs;
+    std::vector<std::unique_ptr<Consumer>> consumers;
+    for (int i = 0; i < kConsumers; ++i) {
+        outs.push_back(std::make_unique<CaptureOutput>());
+        consumers.push_back(std::make_unique<Consumer>(i + 1, track(1000 + i, 111, 0, 0, 48000),
+                                                       track(2000 + i, 96, 0, 0, 90000),
+                                                       outs.back().get()));
+        router.addConsumer(consumers.back().get(), 0);
+    }
+    auto video = rtp(96, 1, 1000, 7, 100);
+    router.onSourceRtp(src, MediaKind::Video, video.data(), video.size(), 5);
+    router.onTick(10, 0);  // first tick: starts the schedule
+    auto srCount = [&] {
+        size_t n = 0;
+        for (auto& o : outs) n += o->got.rtcp.size();
+        return n;
+    };
+    size_t before = srCount();
+    size_t maxPerTick = 0;
+    for (int64_t t = 30; t <= 1010; t += 20) {
+        const size_t was = srCount();
+        router.onTick(t, 0);
+        maxPerTick = std::max(maxPerTick, srCount() - was);
+    }
+    EXPECT_LE(maxPerTick, 3u) << "SRs must be spread over the ticks";
+    EXPECT_EQ(srCount() - before, static_cast<size_t>(kConsumers)) << "one SR each per second";
+    for (auto& o : outs) {
+        ASSERT_GE(o->got.rtcp.size(), 1u);
+        EXPECT_LE(o->got.rtcp.size(), 2u);
+        EXPECT_EQ(o->got.rtcp.back()[1], 200) << "an SR";
+    }
+    // A tick that comes 3 s late sends at most one round, not three.
+    for (auto& o : outs) o->got.rtcp.clear();
+    router.onTick(4010, 0);
+    EXPECT_EQ(srCount(), static_cast<size_t>(kConsumers));
+    for (auto& c : consumers) router.removeConsumer(c.get());
 }
 
 TEST(ProducerTest, RejectsMalformedAndDuplicatePackets) {

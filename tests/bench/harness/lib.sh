@@ -186,6 +186,7 @@ cb_login() {
 cb_make_lesson() {
   local admin school rec room teacher now pw=bench-password-long
   admin=$(cb_login admin bench-admin-password)
+  CB_ADMIN_TOKEN=$admin  # for the /metrics dump at the end of a step
   school=$(cb_api POST /api/v1/schools "$admin" '{"name":"Bench School"}' | jq -er .id)
   rec=$(cb_api POST /api/v1/classrooms "$admin" "{\"school_id\":$(jq -n --arg s "$school" '$s|tonumber? // $s'),\"name\":\"Rec\",\"kind\":\"recording\"}" | jq -er .id)
   room=$(cb_api POST /api/v1/classrooms "$admin" "{\"school_id\":$(jq -n --arg s "$school" '$s|tonumber? // $s'),\"name\":\"Room\",\"kind\":\"interactive\"}" | jq -er .id)

@@ -129,6 +129,8 @@ for n in $STEPS; do
       log "$server: load client failed at N=$n: $(tail -3 "$dir/load.err")"
       FAILED[$server]=$n
     fi
+    # The server's own counters (loop stall histograms, SRTP, batches) for attribution.
+    case "$server" in classbridge*) cb_api GET /metrics "$CB_ADMIN_TOKEN" >"$dir/metrics.txt" 2>/dev/null || true ;; esac
     stop_pid "$SERVER_PID"; SERVER_PID=""
     sleep 1
   done
