@@ -202,6 +202,10 @@ std::string MediaEngine::Impl::patch(const std::string& sessionId, const std::st
         if (it == st.sessions.end()) return;
         found = true;
         WebRtcTransport& t = it->second->transport();
+        // Trickle fragments repeat the current ufrag (RFC 8840 §4.4, WHIP §4.3.1); only a
+        // new one is a restart. Restarting on a trickle PATCH replaced our credentials under
+        // the peer's running checks (whip-client's nomination went unanswered).
+        if (frag.iceUfrag == t.remoteUfrag()) return;
         t.restartIce(frag.iceUfrag, frag.icePwd);
         answer = buildSdpFragment(localParams(t), it->second->bundleMid());
     });

@@ -63,6 +63,7 @@ public:
 
     const std::string& localUfrag() const { return ice_.localUfrag(); }
     const std::string& localPwd() const { return ice_.localPwd(); }
+    const std::string& remoteUfrag() const { return ice_.remoteUfrag(); }
     // The host's candidates (same for every transport: one port).
     const std::vector<IceCandidate>& candidates() const;
     // "sha-256" fingerprint of the engine certificate, "AB:CD:..".
@@ -83,6 +84,8 @@ public:
     bool connected() const { return state_ == State::Connected; }
     bool closed() const { return state_ == State::Closed; }
     SrtpProfile srtpProfile() const { return profile_; }
+    // The DTLS state (SSL) was freed after the handshake (see DtlsTransport::peerHasKeys).
+    bool dtlsReleased() const { return dtls_ && dtls_->released(); }
     const TransportCounters& counters() const { return counters_; }
     // Selected path's remote address ("" before ICE completes), "udp"/"tcp".
     std::string selectedRemote() const;
