@@ -77,13 +77,20 @@ public:
     void close();
 
     // Once connected, the SSL (~40 KiB per subscriber even with its record buffers freed:
-    // session, certificates, handshake buffer) is kept this long for a peer that still
-    // retransmits its last flight (it did not get our Finished), then freed; close_notify is
-    // prepared before and sent by close(). After that a DTLS alert from the peer counts as
+    // session, certificates, handshake buffer) is needed only to retransmit our last flight
+    // to a peer that did not get our Finished. It is freed as soon as the peer proves it got
+    // it (peerHasKeys()), or this long after the handshake if it never does; close_notify
+    // is prepared before and sent by close(). After that a DTLS alert from the peer counts as
     // its close_notify (alerts are encrypted; after the handshake they all end the session).
     static constexpr long kReleaseAfterMs = 30000;
     void setReleaseAfterMs(long ms) { releaseAfterMs_ = ms; }  // tests
     bool released() const { return released_; }
+    // The peer sent an SRTP/SRTCP packet that authenticated with the exported keys: it
+    // finished the handshake, so it got our Finished and will not retransmit its last
+    // flight. Frees the SSL now (no-op unless connected and not yet released).
+    void peerHasKeys() {
+        if (state_ == State::Connected && !released_) release();
+    }
 
     bool connected() const { return state_ == State::Connected; }
     bool failed() const { return state_ == State::Failed; }
