@@ -45,6 +45,12 @@ void Worker::record(WorkKind kind, Clock::time_point start, Clock::time_point en
     bump(w.buckets[b], 1);
     bump(w.sumNs, ns);
     if (ns > w.maxNs.load(std::memory_order_relaxed)) w.maxNs.store(ns, std::memory_order_relaxed);
+    // Long stalls also go to the log (when they happen matters), at most one line a second.
+    if (ns >= kStallLogNs && end - lastStallLog_ >= std::chrono::seconds(1)) {
+        lastStallLog_ = end;
+        spdlog::warn("worker {}: one piece of {} work held the loop for {:.1f} ms", index_,
+                     workKindName(kind), ns / 1e6);
+    }
 }
 
 Worker::Worker(unsigned index) : index_(index) {

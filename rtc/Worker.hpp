@@ -102,6 +102,8 @@ private:
     std::atomic<uint64_t> idleNs_{0};
     std::atomic<uint64_t> tasksRun_{0};
     WorkStats work_[kWorkKinds];
+    static constexpr uint64_t kStallLogNs = 50'000'000;
+    std::chrono::steady_clock::time_point lastStallLog_{};
 };
 
 }  // namespace rtc

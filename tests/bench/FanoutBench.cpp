@@ -113,15 +113,40 @@ __attribute__((noinline)) void fanOutPackets(Fanout& f, int packets) {
     for (int i = 0; i < packets; ++i) f.publishOne(1000 + i / 10);
 }
 
-void BM_Fanout(benchmark::State& state) {
-    Fanout f(static_cast<int>(state.range(0)));
-    for (int i = 0; i < 10; ++i) f.publishOne(1000);  // first packets start the segments
-    for (auto _ : state) fanOutPackets(f, 1);
+void countPacketSubscribers(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * state.range(0));
     state.counters["ns_per_pkt_sub"] =
         benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)),
                            benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
+
+void BM_Fanout(benchmark::State& state) {
+    Fanout f(static_cast<int>(state.range(0)));
+    for (int i = 0; i < 10; ++i) f.publishOne(1000);  // first packets start the segments
+    for (auto _ : state) fanOutPackets(f, 1);
+    countPacketSubscribers(state);
+}
+// The same with the caches flushed between packets (untimed), as in the server, where the
+// kernel's send and receive work for hundreds of sockets runs between two published packets
+// and evicts the subscribers' state: what the Router's prefetch is for (CB_RTC_PREFETCH=0
+// turns it off for an A/B run of this binary).
+void BM_FanoutCold(benchmark::State& state) {
+    Fanout f(static_cast<int>(state.range(0)));
+    for (int i = 0; i < 10; ++i) f.publishOne(1000);
+    std::vector<uint8_t> evict(64 << 20);
+    uint8_t round = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        ++round;
+        for (size_t i = 0; i < evict.size(); i += 64) evict[i] = round;
+        state.ResumeTiming();
+        fanOutPackets(f, 1);
+    }
+    benchmark::DoNotOptimize(evict.data());
+    countPacketSubscribers(state);
+}
+BENCHMARK(BM_FanoutCold)->Arg(500)->Arg(1000)->Arg(2000)->Unit(benchmark::kMicrosecond);
+
 BENCHMARK(BM_Fanout)->Arg(100)->Arg(500)->Arg(1000)->Arg(2000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
