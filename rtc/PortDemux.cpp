@@ -37,31 +37,32 @@ int listenTcp(const SocketAddress& addr) {
 PortDemux::PortDemux(TransportHost& host, Worker& worker,
                      const std::vector<SocketAddress>& bindAddresses)
     : host_(host), worker_(worker), scratch_(SendBatch::kSlotSize) {
-    try {
-        uint16_t chosen = 0;
-        for (auto a : bindAddresses) {
-            if (a.port() == 0 && chosen) a = SocketAddress::parse(a.ip(), chosen);
-            // Port 0 (tests): UDP picks the port, TCP must get the same number; retry
-            // with a fresh one when TCP's is taken.
-            for (int attempt = 0;; ++attempt) {
-                auto udp = std::make_unique<UdpSocket>(a);
-                SocketAddress bound = a;
-                if (a.port() == 0) bound = SocketAddress::parse(a.ip(), udp->localAddress().port());
-                try {
-                    listeners_.push_back(listenTcp(bound));
-                } catch (const std::system_error&) {
-                    if (a.port() != 0 || attempt > 20) throw;
-                    continue;
-                }
-                batches_.push_back(std::make_unique<SendBatch>(udp->fd()));
-                sockets_.push_back(std::move(udp));
-                chosen = sockets_.back()->localAddress().port();
-                break;
-            }
+    // Port 0 (tests): the first UDP socket picks the port, every other address and TCP
+    // must get the same number; when one of them has it taken, start over with a new one.
+    const bool ephemeral = !bindAddresses.empty() && bindAddresses.front().port() == 0;
+    for (int attempt = 0;; ++attempt) {
+        try {
+            bindAll(bindAddresses);
+            return;
+        } catch (const std::system_error&) {
+            for (int fd : listeners_) ::close(fd);
+            listeners_.clear();
+            batches_.clear();
+            sockets_.clear();
+            if (!ephemeral || attempt >= 20) throw;
         }
-    } catch (...) {
-        for (int fd : listeners_) ::close(fd);
-        throw;
+    }
+}
+
+void PortDemux::bindAll(const std::vector<SocketAddress>& bindAddresses) {
+    uint16_t chosen = 0;
+    for (auto a : bindAddresses) {
+        if (a.port() == 0 && chosen) a = SocketAddress::parse(a.ip(), chosen);
+        auto udp = std::make_unique<UdpSocket>(a);
+        chosen = udp->localAddress().port();
+        listeners_.push_back(listenTcp(SocketAddress::parse(a.ip(), chosen)));
+        batches_.push_back(std::make_unique<SendBatch>(udp->fd()));
+        sockets_.push_back(std::move(udp));
     }
 }
 

@@ -31,7 +31,8 @@ struct DemuxCounters {
 class PortDemux : public IceTcpConnection::Listener {
 public:
     // Binds one UDP socket and one TCP listener per address in `bindAddresses` (all with
-    // the same port, SO_REUSEPORT).
+    // the same port, SO_REUSEPORT). Each is a specific address (TransportHost expands
+    // wildcards), so replies leave from the address the peer sent to.
     PortDemux(TransportHost& host, Worker& worker, const std::vector<SocketAddress>& bindAddresses);
     ~PortDemux() override;
     PortDemux(const PortDemux&) = delete;
@@ -71,6 +72,7 @@ public:
     void adoptTcp(int fd, const SocketAddress& remote, std::vector<uint8_t> pending);
 
 private:
+    void bindAll(const std::vector<SocketAddress>& bindAddresses);
     void onUdpReadable(int udpIndex);
     void onUdpPacket(uint8_t* data, size_t len, const SocketAddress& from, int udpIndex);
     void onAccept(int listenIndex);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <system_error>
@@ -11,24 +12,43 @@
 namespace rtc {
 
 namespace {
-std::vector<SocketAddress> bindAddresses(const EngineOptions& o, uint16_t port) {
-    std::vector<SocketAddress> out;
-    if (o.listenIps.empty()) {
-        out.push_back(SocketAddress::parse("0.0.0.0", port));
-        // v6 where the host has it; a v6-less container must not fail start-up.
-        try {
-            UdpSocket probe(SocketAddress::parse("::", 0), false);
-            out.push_back(SocketAddress::parse("::", port));
-        } catch (const std::exception&) {
-        }
-    } else {
-        for (const auto& ip : o.listenIps) out.push_back(SocketAddress::parse(ip, port));
-    }
-    return out;
-}
-
 bool isWildcard(const std::string& ip) {
     return ip == "0.0.0.0" || ip == "::";
+}
+
+// The addresses to bind, port left 0. A wildcard stands for every local address of its
+// family (loopback included, link-local not: it is never announced): one socket per
+// address, so that every reply — STUN, DTLS, SRTP — leaves from the address the peer sent
+// to. A wildcard socket lets the kernel pick the source by route, and on a multi-homed host
+// a check sent to 192.0.2.2 was answered from 10.88.N.1, which ICE agents drop (libnice:
+// "mismatch of source address"). Addresses that cannot be bound (tentative IPv6) are
+// skipped. Computed once: every worker must get the same list (socket indexes are shared).
+std::vector<std::string> listenAddresses(const EngineOptions& o) {
+    std::vector<std::string> in = o.listenIps;
+    if (in.empty()) in = {"0.0.0.0", "::"};
+    std::vector<std::string> out;
+    auto add = [&](const std::string& ip) {
+        if (std::find(out.begin(), out.end(), ip) != out.end()) return;
+        try {
+            UdpSocket probe(SocketAddress::parse(ip, 0), false);
+            out.push_back(ip);
+        } catch (const std::exception& e) {
+            if (!o.listenIps.empty() && !isWildcard(ip)) throw;  // asked for explicitly
+            spdlog::warn("rtc: not listening on {}: {}", ip, e.what());
+        }
+    };
+    const auto local = localAddresses(true);
+    for (const auto& ip : in) {
+        if (!isWildcard(ip)) {
+            add(ip);
+            continue;
+        }
+        const bool v6 = ip == "::";
+        for (const auto& a : local)
+            if ((a.find(':') != std::string::npos) == v6) add(a);
+    }
+    if (out.empty()) out.push_back("0.0.0.0");  // no usable interface: the old way
+    return out;
 }
 }  // namespace
 
@@ -45,25 +65,24 @@ TransportHost::TransportHost(const EngineOptions& options)
     // The first worker's sockets fix the port (matters when 0 = ephemeral was asked);
     // the others join it with SO_REUSEPORT.
     port_ = options.port;
+    const std::vector<std::string> listenIps = listenAddresses(options);
     for (unsigned i = 0; i < n; ++i) {
         workers_.push_back(std::make_unique<Worker>(i));
-        auto addrs = bindAddresses(options, port_);
+        std::vector<SocketAddress> addrs;
+        for (const auto& ip : listenIps) addrs.push_back(SocketAddress::parse(ip, port_));
         demuxes_.push_back(std::make_unique<PortDemux>(*this, *workers_.back(), addrs));
         if (port_ == 0) port_ = demuxes_.back()->boundPort();
     }
 
-    // Host candidates: the configured ones, else every local address; loopback only
+    // Host candidates: the configured ones, else the bound addresses; loopback only
     // when nothing else exists or it was asked for explicitly.
     std::vector<std::string> ips = options.announcedIps;
     if (ips.empty()) {
         bool wildcard = options.listenIps.empty();
         for (const auto& ip : options.listenIps) wildcard = wildcard || isWildcard(ip);
-        if (wildcard) {
-            ips = localAddresses(false);
-            if (ips.empty()) ips = localAddresses(true);
-        } else {
-            ips = options.listenIps;
-        }
+        for (const auto& ip : listenIps)
+            if (!wildcard || !SocketAddress::parse(ip, 0).isLoopback()) ips.push_back(ip);
+        if (ips.empty()) ips = listenIps;
     }
     if (!options.publicIp.empty()) ips.push_back(options.publicIp);
     candidates_ = hostCandidates(ips, port_);
