@@ -12,11 +12,7 @@ using namespace std::chrono_literals;
 namespace {
 
 rtc::EngineOptions options() {
-    rtc::EngineOptions o;
-    o.port = 0;
-    o.listenIps = {"127.0.0.1"};
-    o.workers = 2;
-    return o;
+    return rtctest::loopbackEngineOptions();
 }
 
 struct TcpSession {

@@ -30,14 +30,6 @@ std::string attribute(const std::string& sdp, const std::string& key) {
     return sdp.substr(at, sdp.find_first_of("\r\n", at) - at);
 }
 
-rtc::EngineOptions loopbackEngine() {
-    rtc::EngineOptions o;
-    o.port = 0;
-    o.listenIps = {"127.0.0.1"};
-    o.workers = 2;
-    return o;
-}
-
 // The chromium-sendonly fixture's credentials (client side).
 const std::string kClientUfrag = "B7WL";
 const std::string kClientPwd = "14IPFcJSjRqHg9imR+Qla9yb";
@@ -51,7 +43,7 @@ std::string trickleFragment(const std::string& ufrag, const std::string& pwd) {
 }  // namespace
 
 TEST(IceTrickle, TrickleFragmentKeepsCredentialsAndChecksAnswered) {
-    rtc::MediaEngine engine(loopbackEngine());
+    rtc::MediaEngine engine(rtctest::loopbackEngineOptions());
     auto info = engine.publish("1", "teacher", fixture("chromium-sendonly.sdp"));
     const std::string ufrag = attribute(info.answerSdp, "ice-ufrag");
     const std::string pwd = attribute(info.answerSdp, "ice-pwd");
@@ -71,7 +63,7 @@ TEST(IceTrickle, TrickleFragmentKeepsCredentialsAndChecksAnswered) {
 }
 
 TEST(IceTrickle, NewUfragRestartsIceWithNewLocalCredentials) {
-    rtc::MediaEngine engine(loopbackEngine());
+    rtc::MediaEngine engine(rtctest::loopbackEngineOptions());
     auto info = engine.publish("1", "teacher", fixture("chromium-sendonly.sdp"));
     const std::string ufrag = attribute(info.answerSdp, "ice-ufrag");
     const std::string pwd = attribute(info.answerSdp, "ice-pwd");

@@ -19,6 +19,7 @@
 
 #include "rtc/DtlsCertificate.hpp"
 #include "rtc/DtlsTransport.hpp"
+#include "rtc/MediaEngine.hpp"
 #include "rtc/NetUtil.hpp"
 #include "rtc/StunMessage.hpp"
 #include "rtc/WebRtcTransport.hpp"
@@ -63,6 +64,15 @@ private:
         cv.notify_all();
     }
 };
+
+// An engine on an ephemeral port of 127.0.0.1 only, with two workers (so hand-offs happen).
+inline rtc::EngineOptions loopbackEngineOptions() {
+    rtc::EngineOptions o;
+    o.port = 0;
+    o.listenIps = {"127.0.0.1"};
+    o.workers = 2;
+    return o;
+}
 
 inline rtc::StunTransactionId randomTx() {
     rtc::StunTransactionId tx;
