@@ -69,7 +69,7 @@ std::string pickCandidate(const RemoteSdp& sdp, const std::string& preferIp, uin
 
 struct Totals {
     uint64_t videoExpected = 0, videoReceived = 0, audioExpected = 0, audioReceived = 0;
-    uint64_t packets = 0, bytes = 0, verified = 0, authFailed = 0, unmatched = 0;
+    uint64_t packets = 0, bytes = 0, verified = 0, authFailed = 0, unmatched = 0, rtcpSent = 0;
     unsigned connected = 0, failed = 0, withKeyframe = 0;
     std::vector<double> joinMs;
 };
@@ -88,6 +88,7 @@ Totals collect(LoopThread& lt) {
             t.verified += c.verified;
             t.authFailed += c.authFailed;
             t.unmatched += c.unmatched;
+            t.rtcpSent += c.rtcpSent;
             t.connected += c.connected;
             t.failed += c.failed;
             if (c.keyframeNs) {
@@ -326,6 +327,7 @@ json runLoad(const LoadOptions& o) {
         {"srtp_auth_failed", b.authFailed - a.authFailed},
         {"srtp_sample_every", shared.sampleEvery},
         {"unmatched", b.unmatched - a.unmatched},
+        {"rtcp_rr_sent", b.rtcpSent - a.rtcpSent},  // receiver reports, ~1/s per subscriber
         {"srtp_suite_subscribers", subSuite},
         {"publisher_transport", pubSuite},
         {"media_kbps", media.bitrateKbps()},

@@ -5,12 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "rtc/ByteReader.hpp"
 #include "rtc/StunMessage.hpp"
@@ -22,6 +24,10 @@ constexpr int64_t kMs = 1000000;
 constexpr int64_t kCheckRetransmitNs = 100 * kMs;
 constexpr int64_t kConsentNs = 5000 * kMs;  // well inside the servers' 30 s consent timeout
 constexpr int64_t kLiteDtlsFallbackNs = 1500 * kMs;
+// libwebrtc sends a receiving video stream's first RTCP soon after it starts and then about
+// once a second; audio-only streams every 5 s. One RR with both report blocks a second.
+constexpr int64_t kFirstRtcpNs = 500 * kMs;
+constexpr int64_t kRtcpIntervalNs = 1000 * kMs;
 constexpr unsigned kBatch = 32;
 constexpr size_t kBufSize = 2048;
 
@@ -148,6 +154,42 @@ void Peer::onTick(int64_t now) {
         flushDtls();
         if (dtls_->failed()) counters_.failed = true;
     }
+    if (shared_ && out_ && nextRtcpMono_ && now >= nextRtcpMono_) {
+        nextRtcpMono_ = now + kRtcpIntervalNs;
+        sendReceiverReport();
+    }
+}
+
+void Peer::sendReceiverReport() {
+    // RFC 3550 RR: one report block per stream received so far (jitter and LSR left 0).
+    uint8_t buf[8 + 2 * 24 + SRTP_MAX_TRAILER_LEN];
+    size_t n = 8;
+    auto put32 = [&](uint32_t v) {
+        for (int i = 0; i < 4; ++i) buf[n++] = static_cast<uint8_t>(v >> (24 - 8 * i));
+    };
+    uint8_t blocks = 0;
+    for (auto [ssrc, seq] : {std::pair{videoSsrc_, &video_}, std::pair{audioSsrc_, &audio_}}) {
+        if (!ssrc) continue;
+        ++blocks;
+        put32(ssrc);
+        const uint64_t lost = seq->expected() - std::min(seq->expected(), seq->received());
+        put32(static_cast<uint32_t>(std::min<uint64_t>(lost, 0x7fffff)));  // fraction 0
+        put32(seq->highest());
+        put32(0);  // jitter
+        put32(0);  // LSR
+        put32(0);  // DLSR
+    }
+    buf[0] = static_cast<uint8_t>(0x80 | blocks);
+    buf[1] = 201;
+    buf[2] = 0;
+    buf[3] = static_cast<uint8_t>(n / 4 - 1);
+    const size_t end = n;
+    n = 4;
+    put32(rtcpSsrc_);
+    n = end;
+    if (!out_->protectRtcp(buf, n)) return;
+    sendTo(buf, n);
+    ++counters_.rtcpSent;
 }
 
 void Peer::startDtls() {
@@ -170,6 +212,8 @@ void Peer::flushDtls() {
                                              SrtpContext::Direction::Outbound);
         counters_.connected = true;
         counters_.connectedNs = realtimeNs();
+        nextRtcpMono_ = monoNs() + kFirstRtcpNs;
+        RAND_bytes(reinterpret_cast<uint8_t*>(&rtcpSsrc_), sizeof rtcpSsrc_);
         if (onConnected_) onConnected_();
     }
     if (dtls_->failed()) counters_.failed = true;
@@ -273,6 +317,7 @@ void Peer::onRtp(uint8_t* p, size_t n, int64_t rxNs) {
     bool marker = p[1] & 0x80;
     bool video = pt == videoPt_;
     if (!video && pt != audioPt_) return;
+    (video ? videoSsrc_ : audioSsrc_) = rtc::load32(p + 8);
     (video ? video_ : audio_).onPacket(seq);
 
     // Until the first keyframe is complete every video packet is decrypted (its payload is

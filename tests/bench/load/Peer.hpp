@@ -31,7 +31,7 @@ struct PeerCounters {
     bool failed = false;
     int64_t postNs = 0, connectedNs = 0, keyframeNs = 0;  // CLOCK_REALTIME
     uint64_t videoExpected = 0, videoReceived = 0, audioExpected = 0, audioReceived = 0;
-    uint64_t packets = 0, bytes = 0, rtcp = 0;
+    uint64_t packets = 0, bytes = 0, rtcp = 0, rtcpSent = 0;
     uint64_t verified = 0, authFailed = 0, unmatched = 0, latencySamples = 0;
 };
 
@@ -70,6 +70,7 @@ private:
     void startDtls();
     void flushDtls();
     void sendTo(const uint8_t* p, size_t n);
+    void sendReceiverReport();
 
     EventLoop& loop_;
     const DtlsContext& dtlsCtx_;
@@ -97,6 +98,9 @@ private:
     bool offsetKnown_ = false;
     uint16_t seqOffset_ = 0;  // received seq - sent seq
     int64_t idrTimestamp_ = -1;
+    // Receiver reports, as a subscribing browser sends them (~1/s).
+    int64_t nextRtcpMono_ = 0;
+    uint32_t rtcpSsrc_ = 0, videoSsrc_ = 0, audioSsrc_ = 0;
 };
 
 }  // namespace load

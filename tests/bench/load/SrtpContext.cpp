@@ -43,6 +43,13 @@ bool SrtpContext::protect(uint8_t* buf, size_t& len) {
     return true;
 }
 
+bool SrtpContext::protectRtcp(uint8_t* buf, size_t& len) {
+    int l = static_cast<int>(len);
+    if (srtp_protect_rtcp(session_, buf, &l) != srtp_err_status_ok) return false;
+    len = static_cast<size_t>(l);
+    return true;
+}
+
 bool SrtpContext::unprotect(uint8_t* buf, size_t& len) {
     int l = static_cast<int>(len);
     if (srtp_unprotect(session_, buf, &l) != srtp_err_status_ok) return false;

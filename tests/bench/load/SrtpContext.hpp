@@ -23,6 +23,7 @@ public:
 
     // In place; buf must have SRTP_MAX_TRAILER_LEN spare bytes after len. False on error.
     bool protect(uint8_t* buf, size_t& len);
+    bool protectRtcp(uint8_t* buf, size_t& len);  // same contract, SRTCP
     // In place; false when authentication (or replay check) fails.
     bool unprotect(uint8_t* buf, size_t& len);
 

@@ -22,6 +22,10 @@ public:
         ++received_;
     }
     uint64_t received() const { return received_; }
+    // Extended highest sequence number received (RTCP report block), 0 before any packet.
+    uint32_t highest() const {
+        return received_ ? static_cast<uint32_t>(maxExt_ - (int64_t{1} << 32)) : 0;
+    }
     uint64_t expected() const {
         return received_ ? static_cast<uint64_t>(maxExt_ - firstExt_ + 1) : 0;
     }
