@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 #include <system_error>
@@ -64,14 +65,26 @@ TransportHost::TransportHost(const EngineOptions& options)
 
     // The first worker's sockets fix the port (matters when 0 = ephemeral was asked);
     // the others join it with SO_REUSEPORT.
-    port_ = options.port;
-    const std::vector<std::string> listenIps = listenAddresses(options);
-    for (unsigned i = 0; i < n; ++i) {
-        workers_.push_back(std::make_unique<Worker>(i));
-        std::vector<SocketAddress> addrs;
-        for (const auto& ip : listenIps) addrs.push_back(SocketAddress::parse(ip, port_));
-        demuxes_.push_back(std::make_unique<PortDemux>(*this, *workers_.back(), addrs));
-        if (port_ == 0) port_ = demuxes_.back()->boundPort();
+    std::vector<std::string> listenIps;
+    for (int attempt = 0;; ++attempt) {
+        // An address can vanish between listing and binding (a test's veth going away):
+        // list again and bind every worker anew (nothing runs on them yet).
+        listenIps = listenAddresses(options);
+        port_ = options.port;
+        try {
+            for (unsigned i = 0; i < n; ++i) {
+                workers_.push_back(std::make_unique<Worker>(i));
+                std::vector<SocketAddress> addrs;
+                for (const auto& ip : listenIps) addrs.push_back(SocketAddress::parse(ip, port_));
+                demuxes_.push_back(std::make_unique<PortDemux>(*this, *workers_.back(), addrs));
+                if (port_ == 0) port_ = demuxes_.back()->boundPort();
+            }
+            break;
+        } catch (const std::system_error& e) {
+            demuxes_.clear();
+            workers_.clear();
+            if (e.code().value() != EADDRNOTAVAIL || attempt >= 3) throw;
+        }
     }
 
     // Host candidates: the configured ones, else the bound addresses; loopback only
