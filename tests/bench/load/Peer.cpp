@@ -162,7 +162,7 @@ void Peer::onTick(int64_t now) {
 
 void Peer::sendReceiverReport() {
     // RFC 3550 RR: one report block per stream received so far (jitter and LSR left 0).
-    uint8_t buf[8 + 2 * 24 + SRTP_MAX_TRAILER_LEN];
+    uint8_t buf[8 + 2 * 24 + SRTP_MAX_TRAILER_LEN + 4];  // srtp_protect_rtcp may use +4
     size_t n = 8;
     auto put32 = [&](uint32_t v) {
         for (int i = 0; i < 4; ++i) buf[n++] = static_cast<uint8_t>(v >> (24 - 8 * i));
