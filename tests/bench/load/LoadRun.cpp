@@ -46,9 +46,12 @@ struct LoopThread {
         });
         thread = std::thread([this] { loop.run(); });
     }
-    ~LoopThread() {
+    void stop() {
         loop.stop();
-        thread.join();
+        if (thread.joinable()) thread.join();
+    }
+    ~LoopThread() {
+        stop();
         peers.clear();
     }
 };
@@ -134,6 +137,12 @@ json runLoad(const LoadOptions& o) {
     LoopThread pub;
     std::unique_ptr<PlainRtpOutput> plain;
     std::unique_ptr<RtpReplayer> replayer;
+    // The replayer's timer fires on the publisher loop: that loop must stop before the
+    // replayer (and the output it sends to) is destroyed, also when a step throws.
+    struct StopFirst {
+        LoopThread& t;
+        ~StopFirst() { t.stop(); }
+    } stopPublisherFirst{pub};
     WhipWhepSignaler whx(o.base, o.lesson);
     std::string pubSuite = "plain RTP to the mountpoint";
     if (janus) {
