@@ -3,33 +3,15 @@
 // own SSRCs and payload types. Rewrites each forwarded packet's header so the stream stays
 // continuous (sequence numbers and timestamps) when the Router switches its source, and
 // answers NACKs with RTX (RFC 4588) when the subscriber negotiated it.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
 #include "rtc/ByteWriter.hpp"
+#include "rtc/HotLines.hpp"
 #include "rtc/MediaEngine.hpp"
 #include "rtc/Producer.hpp"
 
 namespace rtc {
-
-// Cache lines to prefetch (addresses only; a stale one is harmless).
-struct HotLines {
-    static constexpr size_t kMax = 20;
-    const void* line[kMax] = {};
-    size_t count = 0;
-    void add(const void* p, size_t bytes = 1) {
-        const auto end = reinterpret_cast<uintptr_t>(p) + bytes;
-        for (auto a = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63}; a < end && count < kMax;
-             a += 64) {
-            const void* l = reinterpret_cast<const void*>(a);
-            if (std::find(line, line + count, l) == line + count) line[count++] = l;
-        }
-    }
-    void prefetch() const {
-        for (size_t i = 0; i < count; ++i) __builtin_prefetch(line[i]);
-    }
-};
 
 class Consumer {
 public:

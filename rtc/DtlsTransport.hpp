@@ -87,9 +87,12 @@ public:
     bool released() const { return released_; }
     // The peer sent an SRTP/SRTCP packet that authenticated with the exported keys: it
     // finished the handshake, so it got our Finished and will not retransmit its last
-    // flight. Frees the SSL now (no-op unless connected and not yet released).
-    void peerHasKeys() {
-        if (state_ == State::Connected && !released_) release();
+    // flight. Frees the SSL now; true when it did (false unless connected and not yet
+    // released).
+    bool peerHasKeys() {
+        if (state_ != State::Connected || released_) return false;
+        release();
+        return true;
     }
 
     bool connected() const { return state_ == State::Connected; }

@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "rtc/Consumer.hpp"     // HotLines
+#include "rtc/HotLines.hpp"
 #include "rtc/SrtpSession.hpp"  // SrtpProfile, overhead helpers
 
 namespace rtc {

@@ -138,10 +138,7 @@ void WebRtcTransport::onSrtp(uint8_t* data, size_t len, const Path&) {
     lastConsent_ = std::chrono::steady_clock::now();  // authenticated media is consent too
     // It also proves the peer finished DTLS: its SSL (~40 KiB) need not wait for the
     // fallback timer. Once per transport (a subscriber's first RTCP, a publisher's first RTP).
-    if (dtls_->connected() && !dtls_->released()) {
-        dtls_->peerHasKeys();
-        armDtlsTimer();
-    }
+    if (dtls_->peerHasKeys()) armDtlsTimer();
     ++counters_.packetsIn;
     counters_.bytesIn += len;
     auto& totals = port_.transportTotals();

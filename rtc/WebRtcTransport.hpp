@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "rtc/Consumer.hpp"  // HotLines
 #include "rtc/DtlsTransport.hpp"
+#include "rtc/HotLines.hpp"
 #include "rtc/IceLite.hpp"
 #include "rtc/NetUtil.hpp"
 #include "rtc/Worker.hpp"

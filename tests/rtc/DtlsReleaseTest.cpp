@@ -3,7 +3,9 @@
 // and the peer's close_notify still closes it.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <deque>
+#include <thread>
 #include <vector>
 
 #include "rtc/DtlsCertificate.hpp"
@@ -24,19 +26,20 @@ struct Side : DtlsTransport::Listener {
     void onDtlsClosed() override { closed = true; }
 };
 
+// Hands what `from` sent to `to`.
+void deliver(Side& from, DtlsTransport& to) {
+    while (!from.sent.empty()) {
+        auto p = std::move(from.sent.front());
+        from.sent.pop_front();
+        to.onPacket(p.data(), p.size());
+    }
+}
+
 // Delivers what each side sent to the other until both are quiet.
 void pump(Side& a, DtlsTransport& ta, Side& b, DtlsTransport& tb) {
     for (int i = 0; i < 100 && (!a.sent.empty() || !b.sent.empty()); ++i) {
-        while (!a.sent.empty()) {
-            auto p = std::move(a.sent.front());
-            a.sent.pop_front();
-            tb.onPacket(p.data(), p.size());
-        }
-        while (!b.sent.empty()) {
-            auto p = std::move(b.sent.front());
-            b.sent.pop_front();
-            ta.onPacket(p.data(), p.size());
-        }
+        deliver(a, tb);
+        deliver(b, ta);
     }
 }
 
@@ -91,6 +94,50 @@ TEST(DtlsRelease, NotReleasedBeforeTheDelay) {
     p.server.close();
     pump(p.s, p.server, p.c, p.client);
     EXPECT_TRUE(p.c.closed);
+}
+
+// Until the peer proves it has the keys, the SSL stays: a peer that lost our last flight
+// retransmits its own and must get ours again (the early release, peerHasKeys()).
+TEST(DtlsEarlyRelease, LostFinalFlightIsRetransmittedUntilThePeerProvesItHasTheKeys) {
+    rtc::DtlsCertificate serverCert, clientCert;
+    rtc::DtlsContext serverCtx(serverCert);
+    rtc::DtlsContext clientCtx(clientCert, rtc::DtlsContext::Role::Client);
+    Side s, c;
+    DtlsTransport server(serverCtx, "sha-256", clientCert.fingerprintSha256(), &s);
+    DtlsTransport client(clientCtx, "sha-256", serverCert.fingerprintSha256(), &c);
+    server.peerHasKeys();  // before the handshake: nothing to free, nothing breaks
+    EXPECT_FALSE(server.released());
+
+    client.startClient();
+    // ClientHello -> server flight -> client's last flight -> the server is connected.
+    for (int i = 0; i < 10; ++i) {
+        deliver(c, server);
+        if (server.connected()) break;
+        deliver(s, client);
+    }
+    ASSERT_TRUE(server.connected());
+    ASSERT_FALSE(s.sent.empty());  // our ChangeCipherSpec + Finished ...
+    s.sent.clear();                // ... is lost
+    EXPECT_FALSE(client.connected());
+    EXPECT_FALSE(server.released());
+    EXPECT_GT(server.timeoutMs(), 20000);  // only the 30 s fallback is armed
+
+    // The client's retransmission timer (1 s in OpenSSL) resends its last flight.
+    for (int i = 0; i < 50 && c.sent.empty(); ++i) {
+        const long t = client.timeoutMs();
+        std::this_thread::sleep_for(std::chrono::milliseconds(t > 0 ? t + 5 : 20));
+        client.onTimeout();
+    }
+    ASSERT_FALSE(c.sent.empty());
+    deliver(c, server);
+    ASSERT_FALSE(s.sent.empty()) << "the server must still answer with its last flight";
+    deliver(s, client);
+    EXPECT_TRUE(client.connected());
+
+    server.peerHasKeys();
+    EXPECT_TRUE(server.released());
+    EXPECT_EQ(server.timeoutMs(), -1);
+    EXPECT_TRUE(server.connected());
 }
 
 }  // namespace
