@@ -10,9 +10,11 @@
 #include <netinet/udp.h>
 #include <sched.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -32,10 +34,12 @@
 namespace {
 
 constexpr size_t kPacket = 1200;
-constexpr int kReceivers = 64;  // distinct destinations, like distinct subscribers
+constexpr int kReceivers = 64;       // distinct destinations, like distinct subscribers
+constexpr int kMaxReceivers = 2000;  // BM_FloorAtScale: one socket per subscriber, up to this
 
-// kReceivers loopback UDP sockets, drained by one thread with recvmmsg (their cost is not
-// the sender's, except the kernel receive path that loopback charges to the sender).
+// kMaxReceivers loopback UDP sockets, drained by one thread with recvmmsg (their cost is not
+// the sender's, except the kernel receive path that loopback charges to the sender). The
+// small benchmarks cycle over the first kReceivers; BM_FloorAtScale over N of them.
 class Receivers {
 public:
     Receivers() {
@@ -64,11 +68,30 @@ public:
         } else {
             openSockets("127.0.0.1");
         }
-        thread_ = std::thread([this] { drain(); });
+        thread_ = std::thread([this] {
+            pinTo("CB_FLOOR_DRAIN_CPU");
+            drain();
+        });
+        pinTo("CB_FLOOR_SEND_CPU");  // the benchmarks run on the thread that built this
+    }
+    // The harness pins the sender like the server (core 0) and the drain like the load
+    // client (core 1), so the floor is measured with the ladder's placement.
+    static void pinTo(const char* env) {
+        const char* cpu = std::getenv(env);
+        if (!cpu) return;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(std::atoi(cpu), &set);
+        sched_setaffinity(0, sizeof set, &set);
     }
     void openSockets(const char* ip) {
-        for (int i = 0; i < kReceivers; ++i) {
+        rlimit lim{};
+        getrlimit(RLIMIT_NOFILE, &lim);
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+        for (int i = 0; i < kMaxReceivers; ++i) {
             int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+            if (fd < 0) throw std::runtime_error("socket (raise ulimit -n)");
             sockaddr_in a{};
             a.sin_family = AF_INET;
             if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) throw std::runtime_error("bad sink ip");
@@ -93,15 +116,16 @@ public:
         close(epoll_);
     }
     const sockaddr_in& addr(int i) const { return addrs_[i % kReceivers]; }
+    const sockaddr_in& addrOf(int i) const { return addrs_[i]; }
 
 private:
     void drain() {
         static uint8_t bufs[64][2048];
         iovec iov[64];
         mmsghdr msgs[64];
-        epoll_event evs[kReceivers];
+        epoll_event evs[256];
         while (!stop_) {
-            int n = epoll_wait(epoll_, evs, kReceivers, 50);
+            int n = epoll_wait(epoll_, evs, 256, 50);
             for (int i = 0; i < n; ++i) {
                 for (;;) {
                     for (int k = 0; k < 64; ++k) {
@@ -137,10 +161,14 @@ std::vector<uint8_t> rtpPacket(uint16_t seq) {
     return p;
 }
 
+// Set up as rtc::UdpSocket sets up the server's: 4 MiB buffer, DF without path-MTU
+// discovery (IP ID 0 instead of the kernel's hashed per-destination ID).
 int udpSocket() {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int buf = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    int probe = IP_PMTUDISC_PROBE;
+    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
     return fd;
 }
 
@@ -274,6 +302,60 @@ void BM_FloorLibsrtp(benchmark::State& st) {
     protectAndSend(st, subs);
 }
 
+// The floor at the ladder's scale: one packet of `size` bytes to N subscribers, each with its
+// own heap-allocated protector and its own receiving socket, in sendmmsg batches of 64 (the
+// server's batch). With hundreds of subscribers neither the protectors nor the kernel's
+// socket state of the receivers stay in cache, as in the server; the small rows above cycle
+// over 32 protectors and 64 sockets that do. Args: suite (0 AES-CM, 1 GCM), N, size.
+void BM_FloorAtScale(benchmark::State& st) {
+    const auto prof = profileOf(st);
+    const int subscribers = static_cast<int>(st.range(1));
+    const size_t size = static_cast<size_t>(st.range(2));
+    auto& rx = receivers();
+    if (subscribers > kMaxReceivers) {
+        st.SkipWithError("N > kMaxReceivers");
+        return;
+    }
+    std::vector<std::unique_ptr<rtc::SrtpProtector>> subs;
+    for (int k = 0; k < subscribers; ++k)
+        subs.push_back(
+            std::make_unique<rtc::SrtpProtector>(prof, kKey, 16, kSalt, rtc::srtpSaltLength(prof)));
+    constexpr int kBatch = 64;
+    int fd = udpSocket();
+    auto tmpl = rtpPacket(0);
+    std::vector<std::vector<uint8_t>> bufs(kBatch, std::vector<uint8_t>(kPacket + 64));
+    iovec iov[kBatch];
+    mmsghdr msgs[kBatch];
+    uint16_t seq = 0;
+    for (auto _ : st) {
+        for (int first = 0; first < subscribers; first += kBatch) {
+            const int count = std::min(kBatch, subscribers - first);
+            for (int k = 0; k < count; ++k) {
+                std::memcpy(bufs[k].data(), tmpl.data(), size);
+                rtc::store16(bufs[k].data() + 2, seq);
+                size_t len = size;
+                subs[first + k]->protectRtp(bufs[k].data(), len, bufs[k].size());
+                iov[k] = {bufs[k].data(), len};
+                msgs[k].msg_hdr = {};
+                msgs[k].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addrOf(first + k));
+                msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+                msgs[k].msg_hdr.msg_iov = &iov[k];
+                msgs[k].msg_hdr.msg_iovlen = 1;
+            }
+            int sent = 0;
+            while (sent < count) {
+                int n = sendmmsg(fd, msgs + sent, count - sent, 0);
+                if (n <= 0) break;
+                sent += n;
+            }
+        }
+        ++seq;
+    }
+    st.SetItemsProcessed(st.iterations() * subscribers);
+    st.SetLabel(st.range(0) ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
+    close(fd);
+}
+
 }  // namespace
 
 BENCHMARK(BM_SendtoFanout);
@@ -281,4 +363,8 @@ BENCHMARK(BM_SendmmsgFanout)->Arg(8)->Arg(32);
 BENCHMARK(BM_GsoOneDestination)->Arg(4)->Arg(16);
 BENCHMARK(BM_FloorOpenssl)->Arg(0)->Arg(1);
 BENCHMARK(BM_FloorLibsrtp)->Arg(0)->Arg(1);
+BENCHMARK(BM_FloorAtScale)
+    ->ArgsProduct({{0}, {250, 500, 1000, 2000}, {1200}})
+    ->Args({0, 500, 160})
+    ->Args({0, 1000, 160});
 BENCHMARK_MAIN();

@@ -85,14 +85,21 @@ holds() {
 FLOOR_BIN=${CB_FLOOR:-$ROOT/build-bench/bench/FloorBench}
 if [ "$FLOOR" = 1 ] && [ -x "$FLOOR_BIN" ]; then
   log "per-packet floor (FloorBench; CPU time of the sending thread)"
-  "$FLOOR_BIN" --benchmark_min_time=1 --benchmark_format=json \
-    >"$OUT/floor.json" 2>"$OUT/floor.err" || log "FloorBench failed: $(tail -2 "$OUT/floor.err")"
+  # Sender pinned like the server, receivers drained on the load client's core.
+  pin=(CB_FLOOR_SEND_CPU="$SERVER_CPU" CB_FLOOR_DRAIN_CPU="$LOAD_CPU")
+  env "${pin[@]}" nice -n "$NICE" "$FLOOR_BIN" --benchmark_filter='-FloorAtScale' --benchmark_min_time=1 \
+    --benchmark_format=json >"$OUT/floor.json" 2>"$OUT/floor.err" ||
+    log "FloorBench failed: $(tail -2 "$OUT/floor.err")"
   # The same sends on the ladder's path: from the server namespace over the veth pair to
-  # receivers in the load namespace (veth costs more per packet than loopback).
-  nsx env CB_FLOOR_SINK_NETNS="/var/run/netns/$NSC" CB_FLOOR_SINK_IP="$CLIENT_IP" "$FLOOR_BIN" \
-    --benchmark_filter='SendmmsgFanout/32|FloorOpenssl' --benchmark_min_time=1 \
-    --benchmark_format=json >"$OUT/floor-veth.json" 2>"$OUT/floor-veth.err" ||
-    log "FloorBench (veth) failed: $(tail -2 "$OUT/floor-veth.err")"
+  # receivers in the load namespace (veth costs more per packet than loopback), and at the
+  # ladder's scale (N protectors, N receiving sockets).
+  nsx env "${pin[@]}" CB_FLOOR_SINK_NETNS="/var/run/netns/$NSC" CB_FLOOR_SINK_IP="$CLIENT_IP" \
+    nice -n "$NICE" "$FLOOR_BIN" --benchmark_filter='SendmmsgFanout/32|FloorOpenssl|FloorAtScale' \
+    --benchmark_min_time=1 --benchmark_format=json >"$OUT/floor-veth.json" \
+    2>"$OUT/floor-veth.err" || log "FloorBench (veth) failed: $(tail -2 "$OUT/floor-veth.err")"
+  # The publisher's paced schedule, for the floor's latency simulation (floorsim.py).
+  "$LOAD_BIN" --media "$MEDIA" ${LOAD_EXTRA:-} --dump-schedule "$OUT/schedule.txt" ||
+    log "cb-load --dump-schedule failed"
 fi
 
 declare -A FAILED=()

@@ -4,17 +4,19 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
 
 #include "LoadRun.hpp"
+#include "MediaFile.hpp"
 
 int main(int argc, char** argv) {
     load::LoadOptions o;
-    std::string out;
+    std::string out, schedule;
     CLI::App app{"ClassBridge fan-out load client"};
-    app.add_option("--server", o.server, "classbridge | janus")->required();
-    app.add_option("--base", o.base, "HTTP base URL, e.g. http://10.77.0.1:8080")->required();
-    app.add_option("--server-ip", o.serverIp, "server media address")->required();
-    app.add_option("--local-ip", o.localIp, "address to bind subscriber sockets")->required();
+    app.add_option("--server", o.server, "classbridge | janus");
+    app.add_option("--base", o.base, "HTTP base URL, e.g. http://10.77.0.1:8080");
+    app.add_option("--server-ip", o.serverIp, "server media address");
+    app.add_option("--local-ip", o.localIp, "address to bind subscriber sockets");
     app.add_option("--media", o.mediaDir, "dir with video.rtps/audio.rtps")->required();
     app.add_option("-n,--subscribers", o.subscribers);
     app.add_option("--join-rate", o.joinRate, "subscribers per second");
@@ -33,8 +35,23 @@ int main(int argc, char** argv) {
     app.add_option("--video-port", o.videoPort);
     app.add_option("--audio-port", o.audioPort);
     app.add_option("-o,--output", out, "write the JSON result here too");
+    app.add_option("--dump-schedule", schedule,
+                   "write the publisher's paced send schedule (offset_ns kind bytes per line, "
+                   "one loop) here and exit; the floor simulation replays it");
     CLI11_PARSE(app, argc, argv);
     try {
+        if (!schedule.empty()) {
+            load::MediaFile media(o.mediaDir, o.pacingKbps);
+            std::ofstream f(schedule);
+            f << "# loop_ns " << media.loopNs() << "\n";
+            for (const auto& p : media.packets())
+                f << p.offsetNs << (p.kind == load::Kind::Video ? " v " : " a ") << p.data.size()
+                  << "\n";
+            return f ? 0 : 1;
+        }
+        if (o.server.empty() || o.base.empty() || o.serverIp.empty() || o.localIp.empty())
+            throw std::invalid_argument(
+                "--server, --base, --server-ip and --local-ip are required");
         auto r = load::runLoad(o);
         std::cout << r.dump(2) << std::endl;
         if (!out.empty()) std::ofstream(out) << r.dump(2) << "\n";
