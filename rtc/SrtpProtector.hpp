@@ -5,21 +5,14 @@
 // Output is byte-identical to libsrtp's (tests/rtc/SrtpTest.cpp checks packet by packet).
 // One object per outbound transport; lives on one worker thread; no allocation per packet
 // (per-SSRC state is added when a new SSRC is first seen).
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "rtc/HotLines.hpp"
-#include "rtc/SrtpSession.hpp"  // SrtpProfile, overhead helpers
+#include "rtc/SrtpKeys.hpp"  // SrtpProfile, srtpDeriveKey, the per-SSRC table
 
 namespace rtc {
-
-// RFC 3711 §4.3.1 key derivation with the AES-CM PRF (kdr = 0): label 0..5 into out[len].
-// For GCM (RFC 7714 §11) the 12-byte salt is used the same way (zero padded to 14).
-bool srtpDeriveKey(const uint8_t masterKey[16], const uint8_t* masterSalt, size_t saltLen,
-                   uint8_t label, uint8_t* out, size_t outLen);
 
 class SrtpProtector {
 public:
@@ -40,26 +33,20 @@ public:
     void hotLines(HotLines& out) const;
 
 private:
-    struct Keys;
     struct Stream {
         uint32_t ssrc = 0;
         uint64_t index = 0;  // highest RTP packet index (ROC << 16 | SEQ) sent
         bool started = false;
         uint32_t rtcpIndex = 0;  // last SRTCP index sent
     };
-    Stream& stream(uint32_t ssrc);
     bool protectRtpCm(uint8_t* buf, size_t& len, size_t hdrLen, uint32_t ssrc, uint64_t index);
     bool protectRtpGcm(uint8_t* buf, size_t& len, size_t hdrLen, uint32_t ssrc, uint64_t index);
 
     SrtpProfile profile_;
-    std::unique_ptr<Keys> rtp_, rtcp_;
+    std::unique_ptr<SrtpKeys> rtp_, rtcp_;
     // A subscriber's transport sends 2-3 SSRCs (audio, video, RTX): kept inline, next to
     // the rest of this object, so the per-packet lookup touches no other cache line.
-    static constexpr size_t kInlineStreams = 4;
-    std::array<Stream, kInlineStreams> inline_{};
-    size_t inlineCount_ = 0;
-    std::vector<Stream> more_;  // more SSRCs than that (not seen in practice)
-    Stream* last_ = nullptr;
+    SrtpSsrcTable<Stream, 4> streams_;
 };
 
 }  // namespace rtc

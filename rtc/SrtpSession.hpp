@@ -1,7 +1,8 @@
 #pragma once
-// RAII over one libsrtp2 session (one direction of one transport). Used for what we
-// receive (SRTP/SRTCP from publishers and subscribers) and as the reference the faster
-// SrtpProtector is checked against. Not thread-safe: one session lives on one worker.
+// RAII over one libsrtp2 session (one direction of one transport). No longer on the
+// server's packet path (SrtpProtector sends, SrtpUnprotector receives): kept as the
+// reference both are checked against (tests/rtc/Srtp*Test.cpp) and for the benchmarks.
+// Not thread-safe: one session lives on one thread.
 #include <cstddef>
 #include <cstdint>
 

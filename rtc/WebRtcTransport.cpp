@@ -10,7 +10,7 @@
 #include "rtc/PacketClassifier.hpp"
 #include "rtc/PortDemux.hpp"
 #include "rtc/SrtpProtector.hpp"
-#include "rtc/SrtpSession.hpp"
+#include "rtc/SrtpUnprotector.hpp"
 #include "rtc/TransportHost.hpp"
 
 namespace rtc {
@@ -221,9 +221,9 @@ void WebRtcTransport::onDtlsSend(const uint8_t* data, size_t len) {
 
 void WebRtcTransport::onDtlsConnected(const SrtpKeyMaterial& keys) {
     try {
-        srtpIn_ = std::make_unique<SrtpSession>(
-            keys.profile, keys.remoteKey.data(), keys.remoteKey.size(), keys.remoteSalt.data(),
-            keys.remoteSalt.size(), SrtpSession::Direction::Inbound);
+        srtpIn_ = std::make_unique<SrtpUnprotector>(keys.profile, keys.remoteKey.data(),
+                                                    keys.remoteKey.size(), keys.remoteSalt.data(),
+                                                    keys.remoteSalt.size());
         srtpOut_ = std::make_unique<SrtpProtector>(keys.profile, keys.localKey.data(),
                                                    keys.localKey.size(), keys.localSalt.data(),
                                                    keys.localSalt.size());

@@ -19,7 +19,7 @@ namespace rtc {
 
 class PortDemux;
 class IceTcpConnection;
-class SrtpSession;
+class SrtpUnprotector;
 class SrtpProtector;
 
 struct TransportCounters {
@@ -124,8 +124,8 @@ private:
     Listener* listener_;
     IceLite ice_;
     std::unique_ptr<DtlsTransport> dtls_;
-    std::unique_ptr<SrtpSession> srtpIn_;     // libsrtp: verify + decrypt
-    std::unique_ptr<SrtpProtector> srtpOut_;  // OpenSSL EVP: the per-viewer hot path
+    std::unique_ptr<SrtpUnprotector> srtpIn_;  // OpenSSL EVP: verify + replay-check + decrypt
+    std::unique_ptr<SrtpProtector> srtpOut_;   // OpenSSL EVP: the per-viewer hot path
     SrtpProfile profile_ = SrtpProfile::None;
     State state_ = State::New;
     Path selected_;

@@ -3,6 +3,7 @@
 #include <random>
 #include <vector>
 
+#include "SrtpTestPackets.hpp"
 #include "rtc/ByteWriter.hpp"
 #include "rtc/SrtpProtector.hpp"
 #include "rtc/SrtpSession.hpp"
@@ -11,13 +12,10 @@ namespace {
 
 using rtc::SrtpProfile;
 using rtc::SrtpSession;
-
-std::vector<uint8_t> hex(const char* s) {
-    std::vector<uint8_t> out;
-    for (; s[0] && s[1]; s += 2)
-        out.push_back(static_cast<uint8_t>(std::stoi(std::string(s, 2), nullptr, 16)));
-    return out;
-}
+using srtptest::hex;
+using srtptest::Keys;
+using srtptest::makeRtp;
+using srtptest::randomKeys;
 
 // RFC 3711 Appendix B.3: key derivation.
 TEST(Srtp, Rfc3711KeyDerivation) {
@@ -43,36 +41,6 @@ TEST(Srtp, Rfc3711AesCmKeystream) {
     EXPECT_EQ(std::vector<uint8_t>(ks, ks + 48),
               hex("E03EAD0935C95E80E166B16DD92B4EB4D23513162B02D0F72A43A2FE4A5F97AB"
                   "41E95B3BB0A2E8DD477901E4FCA894C0"));
-}
-
-struct Keys {
-    std::vector<uint8_t> key, salt;
-};
-Keys randomKeys(std::mt19937& rng, SrtpProfile p) {
-    Keys k{std::vector<uint8_t>(16), std::vector<uint8_t>(rtc::srtpSaltLength(p))};
-    for (auto& b : k.key) b = static_cast<uint8_t>(rng());
-    for (auto& b : k.salt) b = static_cast<uint8_t>(rng());
-    return k;
-}
-
-// RTP packet with optional CSRCs and one-byte header extension; payload random.
-std::vector<uint8_t> makeRtp(std::mt19937& rng, uint32_t ssrc, uint16_t seq, uint32_t ts,
-                             size_t payload, int csrcs, bool ext) {
-    std::vector<uint8_t> p(12 + 4 * csrcs + (ext ? 8 : 0) + payload);
-    rtc::ByteWriter w(p.data(), p.size());
-    w.u8(static_cast<uint8_t>(0x80 | (ext ? 0x10 : 0) | csrcs));
-    w.u8(96 | (seq % 7 == 0 ? 0x80 : 0));
-    w.u16(seq);
-    w.u32(ts);
-    w.u32(ssrc);
-    for (int i = 0; i < csrcs; ++i) w.u32(0x1000 + i);
-    if (ext) {
-        w.u16(0xBEDE);
-        w.u16(1);
-        w.u32(0x10AB0000);  // id 1, len 2 (one-byte form), padding
-    }
-    while (w.remaining()) w.u8(static_cast<uint8_t>(rng()));
-    return p;
 }
 
 class SrtpCross : public ::testing::TestWithParam<SrtpProfile> {};
@@ -146,13 +114,7 @@ TEST_P(SrtpCross, RtcpMatchesLibsrtp) {
     SrtpSession rx(profile, k.key.data(), 16, k.salt.data(), k.salt.size(),
                    SrtpSession::Direction::Inbound);
     for (int i = 0; i < 200; ++i) {
-        // SR (28 bytes) + SDES-ish filler: any well-formed first header will do for SRTCP.
-        std::vector<uint8_t> pkt(28 + 4 * (i % 10));
-        for (auto& b : pkt) b = static_cast<uint8_t>(rng());
-        pkt[0] = 0x80;
-        pkt[1] = 200;
-        rtc::store16(pkt.data() + 2, static_cast<uint16_t>(pkt.size() / 4 - 1));
-        rtc::store32(pkt.data() + 4, i % 2 ? 0xCAFE : 0xF00D);
+        auto pkt = srtptest::makeRtcp(rng, i % 2 ? 0xCAFE : 0xF00D, i % 10);
         auto a = pkt, b = pkt;
         a.resize(pkt.size() + 32), b.resize(pkt.size() + 32);
         size_t la = pkt.size(), lb = pkt.size();
