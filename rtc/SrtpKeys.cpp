@@ -63,6 +63,15 @@ std::unique_ptr<SrtpKeys> SrtpKeys::derive(SrtpProfile profile, const uint8_t* k
     return k;
 }
 
+void SrtpKeys::deriveBoth(SrtpProfile profile, const uint8_t* key, size_t keyLen,
+                          const uint8_t* salt, size_t saltLen, bool decrypt,
+                          std::unique_ptr<SrtpKeys>& rtp, std::unique_ptr<SrtpKeys>& rtcp) {
+    if (profile == SrtpProfile::None || keyLen != 16 || saltLen != srtpSaltLength(profile))
+        throw std::invalid_argument("SRTP: unsupported profile or key/salt length");
+    rtp = derive(profile, key, salt, saltLen, 0, decrypt);
+    rtcp = derive(profile, key, salt, saltLen, 3, decrypt);
+}
+
 SrtpKeys::~SrtpKeys() {
     EVP_CIPHER_CTX_free(cipher);
     OPENSSL_cleanse(&inner, sizeof inner);
@@ -94,11 +103,15 @@ void SrtpKeys::hmac(const uint8_t* a, size_t aLen, const uint8_t* b, size_t bLen
     SHA1_Final(out, &c);
 }
 
-void SrtpKeys::cmIv(uint32_t ssrc, uint64_t index, uint8_t iv[16]) const {
+bool SrtpKeys::cmCrypt(uint32_t ssrc, uint64_t index, uint8_t* data, size_t len) const {
+    uint8_t iv[16];
     std::memcpy(iv, salt, 14);
     iv[14] = iv[15] = 0;
     for (int i = 0; i < 4; ++i) iv[4 + i] ^= uint8_t(ssrc >> (24 - 8 * i));
     for (int i = 0; i < 6; ++i) iv[8 + i] ^= uint8_t(index >> (40 - 8 * i));
+    int n = 0;
+    return EVP_EncryptInit_ex(cipher, nullptr, nullptr, nullptr, iv) == 1 &&
+           (len == 0 || EVP_EncryptUpdate(cipher, data, &n, data, static_cast<int>(len)) == 1);
 }
 
 void SrtpKeys::gcmIv(uint32_t ssrc, uint32_t hi, uint16_t lo, uint8_t iv[12]) const {

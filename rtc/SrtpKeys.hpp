@@ -55,6 +55,11 @@ struct SrtpKeys {
     static std::unique_ptr<SrtpKeys> derive(SrtpProfile profile, const uint8_t* key,
                                             const uint8_t* salt, size_t saltLen, uint8_t labelBase,
                                             bool decrypt);
+    // Both RTP and RTCP keys from master key and salt; also throws std::invalid_argument
+    // for an unsupported profile or key/salt length.
+    static void deriveBoth(SrtpProfile profile, const uint8_t* key, size_t keyLen,
+                           const uint8_t* salt, size_t saltLen, bool decrypt,
+                           std::unique_ptr<SrtpKeys>& rtp, std::unique_ptr<SrtpKeys>& rtcp);
     SrtpKeys() = default;
     SrtpKeys(const SrtpKeys&) = delete;
     SrtpKeys& operator=(const SrtpKeys&) = delete;
@@ -62,9 +67,9 @@ struct SrtpKeys {
 
     // out = HMAC-SHA1(auth key, a || b), 20 bytes.
     void hmac(const uint8_t* a, size_t aLen, const uint8_t* b, size_t bLen, uint8_t out[20]) const;
-    // AES-CM IV (RFC 3711 §4.1.1): (salt << 16) XOR (SSRC << 64) XOR (index << 16); the
-    // index is 48 bits for SRTP, 31 for SRTCP.
-    void cmIv(uint32_t ssrc, uint64_t index, uint8_t iv[16]) const;
+    // AES-CM en/decryption of data[len] in place, IV (RFC 3711 §4.1.1) = (salt << 16) XOR
+    // (SSRC << 64) XOR (index << 16); the index is 48 bits for SRTP, 31 for SRTCP.
+    bool cmCrypt(uint32_t ssrc, uint64_t index, uint8_t* data, size_t len) const;
     // GCM IV (RFC 7714 §8.1, §9.1): (00 00 || SSRC || hi || lo) XOR salt, where hi|lo is
     // ROC|SEQ for SRTP and 00 00|index for SRTCP.
     void gcmIv(uint32_t ssrc, uint32_t hi, uint16_t lo, uint8_t iv[12]) const;

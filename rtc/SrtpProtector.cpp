@@ -1,7 +1,6 @@
 #include "rtc/SrtpProtector.hpp"
 
 #include <cstring>
-#include <stdexcept>
 
 #include "rtc/ByteReader.hpp"
 #include "rtc/ByteWriter.hpp"
@@ -12,13 +11,8 @@ namespace rtc {
 SrtpProtector::SrtpProtector(SrtpProfile profile, const uint8_t* key, size_t keyLen,
                              const uint8_t* salt, size_t saltLen)
     : profile_(profile) {
-    if (profile == SrtpProfile::None || keyLen != 16 || saltLen != srtpSaltLength(profile))
-        throw std::invalid_argument("SRTP: unsupported profile or key/salt length");
-    rtp_ = SrtpKeys::derive(profile, key, salt, saltLen, 0, false);
-    rtcp_ = SrtpKeys::derive(profile, key, salt, saltLen, 3, false);
+    SrtpKeys::deriveBoth(profile, key, keyLen, salt, saltLen, false, rtp_, rtcp_);
 }
-
-SrtpProtector::~SrtpProtector() = default;
 
 void SrtpProtector::hotLines(HotLines& out) const {
     out.add(this, sizeof *this);
@@ -42,13 +36,7 @@ bool SrtpProtector::protectRtp(uint8_t* buf, size_t& len, size_t capacity) {
 
 bool SrtpProtector::protectRtpCm(uint8_t* buf, size_t& len, size_t hdr, uint32_t ssrc,
                                  uint64_t index) {
-    uint8_t iv[16];
-    rtp_->cmIv(ssrc, index, iv);
-    int n = 0;
-    const int payload = static_cast<int>(len - hdr);
-    if (EVP_EncryptInit_ex(rtp_->cipher, nullptr, nullptr, nullptr, iv) != 1 ||
-        (payload > 0 && EVP_EncryptUpdate(rtp_->cipher, buf + hdr, &n, buf + hdr, payload) != 1))
-        return false;
+    if (!rtp_->cmCrypt(ssrc, index, buf + hdr, len - hdr)) return false;
     // Tag = HMAC-SHA1(auth key, packet || ROC) truncated to 80 bits.
     uint8_t roc[4];
     store32(roc, static_cast<uint32_t>(index >> 16));
@@ -107,11 +95,7 @@ bool SrtpProtector::protectRtcp(uint8_t* buf, size_t& len, size_t capacity) {
         return true;
     }
     // RFC 3711 §4.1.1 for SRTCP: IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16).
-    uint8_t iv[16];
-    rtcp_->cmIv(ssrc, index, iv);
-    if (EVP_EncryptInit_ex(rtcp_->cipher, nullptr, nullptr, nullptr, iv) != 1 ||
-        EVP_EncryptUpdate(rtcp_->cipher, buf + 8, &n, buf + 8, body) != 1)
-        return false;
+    if (!rtcp_->cmCrypt(ssrc, index, buf + 8, len - 8)) return false;
     store32(buf + len, eIndex);
     len += 4;
     uint8_t mac[20];

@@ -19,7 +19,7 @@ public:
     // Throws std::invalid_argument (bad profile/lengths) or std::runtime_error (OpenSSL).
     SrtpProtector(SrtpProfile profile, const uint8_t* key, size_t keyLen, const uint8_t* salt,
                   size_t saltLen);
-    ~SrtpProtector();
+    ~SrtpProtector() = default;
     SrtpProtector(const SrtpProtector&) = delete;
     SrtpProtector& operator=(const SrtpProtector&) = delete;
 

@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <stdexcept>
-
 #include "rtc/ByteReader.hpp"
 #include "rtc/ByteWriter.hpp"
 
@@ -12,13 +10,8 @@ namespace rtc {
 SrtpUnprotector::SrtpUnprotector(SrtpProfile profile, const uint8_t* key, size_t keyLen,
                                  const uint8_t* salt, size_t saltLen)
     : profile_(profile) {
-    if (profile == SrtpProfile::None || keyLen != 16 || saltLen != srtpSaltLength(profile))
-        throw std::invalid_argument("SRTP: unsupported profile or key/salt length");
-    rtp_ = SrtpKeys::derive(profile, key, salt, saltLen, 0, true);
-    rtcp_ = SrtpKeys::derive(profile, key, salt, saltLen, 3, true);
+    SrtpKeys::deriveBoth(profile, key, keyLen, salt, saltLen, true, rtp_, rtcp_);
 }
-
-SrtpUnprotector::~SrtpUnprotector() = default;
 
 SrtpUnprotector::Stream* SrtpUnprotector::streamFor(uint32_t ssrc) {
     if (Stream* s = streams_.find(ssrc)) return s;
@@ -56,14 +49,7 @@ SrtpUnprotector::Result SrtpUnprotector::openRtpCm(uint8_t* buf, size_t body, si
     uint8_t mac[20];
     rtp_->hmac(buf, body, roc, 4, mac);
     if (CRYPTO_memcmp(mac, buf + body, kSrtpHmacTagLen) != 0) return Result::AuthFail;
-    uint8_t iv[16];
-    rtp_->cmIv(ssrc, index, iv);
-    int n = 0;
-    const int payload = static_cast<int>(body - hdr);
-    if (EVP_EncryptInit_ex(rtp_->cipher, nullptr, nullptr, nullptr, iv) != 1 ||
-        (payload > 0 && EVP_EncryptUpdate(rtp_->cipher, buf + hdr, &n, buf + hdr, payload) != 1))
-        return Result::AuthFail;
-    return Result::Ok;
+    return rtp_->cmCrypt(ssrc, index, buf + hdr, body - hdr) ? Result::Ok : Result::AuthFail;
 }
 
 SrtpUnprotector::Result SrtpUnprotector::openRtpGcm(uint8_t* buf, size_t body, size_t hdr,
@@ -114,14 +100,8 @@ SrtpUnprotector::Result SrtpUnprotector::openRtcpCm(uint8_t* buf, size_t body, u
     rtcp_->hmac(buf, body + 4, nullptr, 0, mac);
     if (CRYPTO_memcmp(mac, buf + body + 4, kSrtpHmacTagLen) != 0) return Result::AuthFail;
     if (!(eIndex & 0x80000000u)) return Result::Ok;  // E = 0: sent unencrypted
-    uint8_t iv[16];
-    rtcp_->cmIv(ssrc, eIndex & 0x7FFFFFFF, iv);
-    int n = 0;
-    const int payload = static_cast<int>(body - 8);
-    if (EVP_EncryptInit_ex(rtcp_->cipher, nullptr, nullptr, nullptr, iv) != 1 ||
-        (payload > 0 && EVP_EncryptUpdate(rtcp_->cipher, buf + 8, &n, buf + 8, payload) != 1))
-        return Result::AuthFail;
-    return Result::Ok;
+    return rtcp_->cmCrypt(ssrc, eIndex & 0x7FFFFFFF, buf + 8, body - 8) ? Result::Ok
+                                                                        : Result::AuthFail;
 }
 
 SrtpUnprotector::Result SrtpUnprotector::openRtcpGcm(uint8_t* buf, size_t body, uint32_t ssrc,

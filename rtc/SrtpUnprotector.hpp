@@ -64,7 +64,7 @@ public:
     // Throws std::invalid_argument (bad profile/lengths) or std::runtime_error (OpenSSL).
     SrtpUnprotector(SrtpProfile profile, const uint8_t* key, size_t keyLen, const uint8_t* salt,
                     size_t saltLen);
-    ~SrtpUnprotector();
+    ~SrtpUnprotector() = default;
     SrtpUnprotector(const SrtpUnprotector&) = delete;
     SrtpUnprotector& operator=(const SrtpUnprotector&) = delete;
 

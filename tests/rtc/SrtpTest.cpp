@@ -7,6 +7,7 @@
 #include "rtc/ByteWriter.hpp"
 #include "rtc/SrtpProtector.hpp"
 #include "rtc/SrtpSession.hpp"
+#include "rtc/SrtpUnprotector.hpp"
 
 namespace {
 
@@ -179,6 +180,9 @@ TEST(Srtp, RejectsBadKeyMaterial) {
                  std::invalid_argument);
     EXPECT_THROW(rtc::SrtpProtector(SrtpProfile::AesCm128HmacSha1_80, key, 15, salt, 14),
                  std::invalid_argument);
+    EXPECT_THROW(rtc::SrtpUnprotector(SrtpProfile::AeadAes128Gcm, key, 16, salt, 14),
+                 std::invalid_argument);
+    EXPECT_THROW(rtc::SrtpUnprotector(SrtpProfile::None, key, 16, salt, 14), std::invalid_argument);
 }
 
 }  // namespace
