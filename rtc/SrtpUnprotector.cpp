@@ -13,12 +13,6 @@ SrtpUnprotector::SrtpUnprotector(SrtpProfile profile, const uint8_t* key, size_t
     SrtpKeys::deriveBoth(profile, key, keyLen, salt, saltLen, true, rtp_, rtcp_);
 }
 
-SrtpUnprotector::Stream* SrtpUnprotector::streamFor(uint32_t ssrc) {
-    if (Stream* s = streams_.find(ssrc)) return s;
-    if (streams_.size() >= kMaxSsrcs) return nullptr;
-    return &streams_.add(ssrc);
-}
-
 bool SrtpUnprotector::unprotectRtp(uint8_t* buf, size_t& len) {
     const size_t tag = srtpRtpOverhead(profile_);
     // The header (with CSRCs and extension) must end before the tag.
@@ -35,7 +29,7 @@ bool SrtpUnprotector::unprotectRtp(uint8_t* buf, size_t& len) {
                          ? openRtpGcm(buf, body, hdr, ssrc, index)
                          : openRtpCm(buf, body, hdr, ssrc, index);
     if (r != Result::Ok) return fail(r);
-    streamFor(ssrc)->rtp.accept(index);  // cannot be null: checked above
+    (s ? *s : streams_.add(ssrc)).rtp.accept(index);  // a new SSRC once authentic
     len = body;
     last_ = Result::Ok;
     return true;
@@ -87,7 +81,7 @@ bool SrtpUnprotector::unprotectRtcp(uint8_t* buf, size_t& len) {
     const Result r =
         gcm ? openRtcpGcm(buf, body, ssrc, eIndex) : openRtcpCm(buf, body, ssrc, eIndex);
     if (r != Result::Ok) return fail(r);
-    streamFor(ssrc)->rtcp.accept(index);
+    (s ? *s : streams_.add(ssrc)).rtcp.accept(index);
     len = body;
     last_ = Result::Ok;
     return true;

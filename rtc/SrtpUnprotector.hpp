@@ -84,7 +84,6 @@ private:
         SrtpReplayWindow<kRtcpWindow, uint32_t> rtcp;  // 31-bit SRTCP index
     };
     bool fail(Result r) { return last_ = r, false; }
-    Stream* streamFor(uint32_t ssrc);  // after authentication: existing or new
     Result openRtpCm(uint8_t* buf, size_t body, size_t hdr, uint32_t ssrc, uint64_t index);
     Result openRtpGcm(uint8_t* buf, size_t body, size_t hdr, uint32_t ssrc, uint64_t index);
     Result openRtcpCm(uint8_t* buf, size_t body, uint32_t ssrc, uint32_t eIndex);
