@@ -51,6 +51,7 @@ struct SourceLink : Router::SourceFeedback {
 
 struct WorkerState {
     EngineMetrics metrics;
+    DeferredFanout fanout;  // before routers: they unregister from it when destroyed
     std::unordered_map<std::string, std::unique_ptr<Router>> routers;
     std::unordered_map<std::string, std::unique_ptr<Session>> sessions;
     std::unordered_map<SourceLink*, std::shared_ptr<SourceLink>> links;
@@ -58,7 +59,10 @@ struct WorkerState {
 
     Router& router(const std::string& lessonId) {
         auto& r = routers[lessonId];
-        if (!r) r = std::make_unique<Router>(lessonId, metrics);
+        if (!r) {
+            r = std::make_unique<Router>(lessonId, metrics);
+            r->deferFanoutTo(&fanout);
+        }
         return *r;
     }
     Router* findRouter(const std::string& lessonId) {

@@ -64,6 +64,8 @@ MediaEngine::Impl::Impl(EngineOptions o) : options(withEnvironment(std::move(o))
         states.push_back(std::make_unique<WorkerState>());
         WorkerState* st = states.back().get();
         host->worker(i).runSync([this, i, st] {
+            // Before the send batches' flush, which the transports registered earlier.
+            host->worker(i).addIterationHook([st] { st->fanout.flush(); }, true);
             st->tick = host->worker(i).addTimer(kTickInterval, true, [st] {
                 const int64_t now = engineNowMs();
                 const uint64_t ntp = ntpNow();

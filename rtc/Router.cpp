@@ -36,7 +36,15 @@ struct Router::Source {
 Router::Router(std::string lessonId, EngineMetrics& metrics)
     : lessonId_(std::move(lessonId)), metrics_(metrics) {}
 
-Router::~Router() = default;
+Router::~Router() {
+    if (deferred_) deferred_->forget(this);
+}
+
+void DeferredFanout::flush() {
+    // flushFanout() never marks again, so the list cannot change while it is walked.
+    for (Router* r : dirty_) r->flushFanout();
+    dirty_.clear();
+}
 
 Router::Source* Router::addSource(const std::string& name, SourceFeedback* feedback,
                                   int64_t nowMs) {
@@ -55,6 +63,7 @@ Router::Source* Router::addSource(const std::string& name, SourceFeedback* feedb
 }
 
 void Router::removeSource(Source* source, int64_t nowMs) {
+    flushFanout();  // held packets live in this source's producers
     auto it = std::find_if(sources_.begin(), sources_.end(),
                            [source](const auto& s) { return s.get() == source; });
     if (it == sources_.end()) return;
@@ -78,6 +87,7 @@ void Router::chooseMainSource(int64_t nowMs) {
 }
 
 void Router::switchMain(Source* to, int64_t nowMs) {
+    flushFanout();
     main_ = to;
     for (Consumer* c : consumers_) c->startNewSegment();
     if (main_ && !consumers_.empty()) requestKeyframe(*main_, nowMs);
@@ -109,6 +119,7 @@ void Router::onSourceRtp(Source* source, MediaKind kind, const uint8_t* data, si
     metrics_.add(metrics_.bytesIn, size);
     for (RtpSink* sink : sinks_) sink->onRtp(source->name, kind, pkt->data.data(), pkt->size);
     if (source->producer(kind).takeRestart() && source == main_) {
+        flushFanout();  // what came before the restart belongs to the old segment
         // Without a new segment the subscribers would see sequence numbers and timestamps
         // jump to wherever the restarted stream begins, and a browser discards the
         // "old" packets; continue after what each saw and ask for a keyframe.
@@ -116,6 +127,17 @@ void Router::onSourceRtp(Source* source, MediaKind kind, const uint8_t* data, si
         if (kind == MediaKind::Video) requestKeyframe(*source, nowMs);
     }
     if (source != main_) return;
+    held_[heldCount_++] = {kind, pkt, nowMs};
+    if (deferred_ && heldCount_ < kMaxHeld)
+        deferred_->mark(this);
+    else
+        flushFanout();
+}
+
+void Router::flushFanout() {
+    if (heldCount_ == 0) return;
+    // Subscriber by subscriber: its packets go out back to back (one GSO datagram when
+    // several are held), and its state is loaded once for all of them.
     uint64_t packets = 0, bytes = 0;
     const size_t count = consumers_.size();
     const size_t ahead = kPrefetch ? kPrefetchAhead : 0;
@@ -123,12 +145,16 @@ void Router::onSourceRtp(Source* source, MediaKind kind, const uint8_t* data, si
     for (size_t i = 0; i < count; ++i) {
         if (ahead && i + ahead < count) hot_[i + ahead].prefetch();
         Consumer* c = consumers_[i];
-        const size_t n = c->forward(kind, *pkt, nowMs, tScratch.data(), tScratch.size());
-        if (n) {
-            ++packets;
-            bytes += n;
+        for (size_t h = 0; h < heldCount_; ++h) {
+            const Held& p = held_[h];
+            const size_t n = c->forward(p.kind, *p.pkt, p.nowMs, tScratch.data(), tScratch.size());
+            if (n) {
+                ++packets;
+                bytes += n;
+            }
         }
     }
+    heldCount_ = 0;
     metrics_.add(metrics_.packetsOut, packets);
     metrics_.add(metrics_.bytesOut, bytes);
 }
@@ -154,6 +180,7 @@ void Router::onSourceRtcp(Source* source, const uint8_t* data, size_t size, int6
 }
 
 void Router::addConsumer(Consumer* consumer, int64_t nowMs) {
+    flushFanout();
     if (std::find(consumers_.begin(), consumers_.end(), consumer) != consumers_.end()) return;
     consumers_.push_back(consumer);
     consumer->hotLines(hot_.emplace_back());
@@ -162,6 +189,7 @@ void Router::addConsumer(Consumer* consumer, int64_t nowMs) {
 }
 
 void Router::removeConsumer(Consumer* consumer) {
+    flushFanout();
     auto it = std::find(consumers_.begin(), consumers_.end(), consumer);
     if (it == consumers_.end()) return;
     hot_.erase(hot_.begin() + (it - consumers_.begin()));
@@ -169,6 +197,7 @@ void Router::removeConsumer(Consumer* consumer) {
 }
 
 void Router::onConsumerRtcp(Consumer* consumer, const uint8_t* data, size_t size, int64_t nowMs) {
+    flushFanout();  // NACKs refer to what the subscriber was sent
     metrics_.add(metrics_.rtcpIn);
     ByteReader r(data, size);
     while (r.remaining() >= 4) {
@@ -239,6 +268,7 @@ void Router::removeSink(RtpSink* sink) {
 }
 
 void Router::onTick(int64_t nowMs, uint64_t ntpNow) {
+    flushFanout();  // SRs count what was sent
     const bool reports = nowMs - lastReportMs_ >= kReportIntervalMs;
     if (reports) lastReportMs_ = nowMs;
     for (auto& s : sources_) {

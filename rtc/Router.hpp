@@ -4,6 +4,7 @@
 // the lesson's main source. Lives on one worker thread; no call is thread-safe. The packet
 // path takes no lock and allocates nothing: each published packet is stored once and
 // every consumer rewrites its header into the worker's scratch buffer.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "rtc/Consumer.hpp"
+#include "rtc/DeferredFanout.hpp"
 #include "rtc/EngineMetrics.hpp"
 #include "rtc/MediaEngine.hpp"
 #include "rtc/Producer.hpp"
@@ -64,6 +66,13 @@ public:
     void addSink(RtpSink* sink);
     void removeSink(RtpSink* sink);
 
+    // Hold received packets until `deferred` is flushed (the end of the worker's loop pass)
+    // and fan them out subscriber by subscriber (DeferredFanout.hpp). Without it each packet
+    // is fanned out as it arrives (tests, benchmarks).
+    void deferFanoutTo(DeferredFanout* deferred) { deferred_ = deferred; }
+    // Sends what is held. Every change to consumers or sources flushes first.
+    void flushFanout();
+
     // Periodic work (call every ~20 ms): NACKs and deferred keyframe requests to sources;
     // once a second RR + REMB to publishers; SRs to consumers, each consumer once a second
     // but spread over the ticks (a share of the consumers per tick, round robin), so that
@@ -95,6 +104,17 @@ private:
     std::vector<HotLines> hot_;
     static constexpr size_t kPrefetchAhead = 2;
     std::vector<RtpSink*> sinks_;
+    // Packets of the main source held for the next flushFanout(); they stay valid in the
+    // Producer's ring (1,024 / 128 slots) until then.
+    struct Held {
+        MediaKind kind;
+        const RtpSlot* pkt;
+        int64_t nowMs;
+    };
+    static constexpr size_t kMaxHeld = 16;
+    std::array<Held, kMaxHeld> held_{};
+    size_t heldCount_ = 0;
+    DeferredFanout* deferred_ = nullptr;
     int64_t lastReportMs_ = 0;
     // Spread SRs: consumers owed an SR accumulate at N per second (in milli-units); the
     // cursor walks consumers_ round robin.

@@ -2,9 +2,13 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
 #include <system_error>
 
 namespace rtc {
@@ -75,45 +79,103 @@ int UdpReceiver::receive(int fd) {
     return n;
 }
 
+namespace {
+// CB_RTC_GSO=0 sends one message per datagram (A/B measurements with one binary).
+const bool kGsoAllowed = [] {
+    const char* v = std::getenv("CB_RTC_GSO");
+    return !(v && std::string_view(v) == "0");
+}();
+}  // namespace
+
 SendBatch::SendBatch(int fd)
     : buffers_(kMaxBatch * kSlotSize),
       msgs_(kMaxBatch),
       iovs_(kMaxBatch),
       to_(kMaxBatch),
-      fd_(fd) {}
+      meta_(kMaxBatch),
+      control_(kMaxBatch),
+      fd_(fd),
+      gso_(kGsoAllowed) {}
 
 uint8_t* SendBatch::reserve() {
-    if (count_ == kMaxBatch) flush();
-    return buffers_.data() + count_ * kSlotSize;
+    if (slots_ == kMaxBatch) flush();
+    return buffers_.data() + slots_ * kSlotSize;
 }
 
 void SendBatch::commit(size_t len, const SocketAddress& to) {
-    size_t i = count_++;
+    const size_t slot = slots_++;
+    iovs_[slot] = {buffers_.data() + slot * kSlotSize, len};
+    if (gso_ && count_ > 0) {
+        Message& m = meta_[count_ - 1];
+        if (m.lastSize == m.segmentSize && len <= m.segmentSize && m.segments < kMaxSegments &&
+            to_[count_ - 1] == to) {
+            ++m.segments;
+            m.lastSize = len;
+            msgs_[count_ - 1].msg_hdr.msg_iovlen = m.segments;
+            return;
+        }
+    }
+    const size_t i = count_++;
+    meta_[i] = {slot, 1, len, len};
     to_[i] = to;
-    iovs_[i] = {buffers_.data() + i * kSlotSize, len};
     msgs_[i] = {};
-    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+    msgs_[i].msg_hdr.msg_iov = &iovs_[slot];
     msgs_[i].msg_hdr.msg_iovlen = 1;
     msgs_[i].msg_hdr.msg_name = const_cast<sockaddr*>(to_[i].sa());
     msgs_[i].msg_hdr.msg_namelen = to_[i].len();
 }
 
 void SendBatch::flush() {
+    for (size_t i = 0; i < count_; ++i) {
+        if (meta_[i].segments < 2) continue;
+        msghdr& h = msgs_[i].msg_hdr;
+        h.msg_control = control_[i].bytes;
+        h.msg_controllen = sizeof control_[i].bytes;
+        cmsghdr* c = CMSG_FIRSTHDR(&h);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        const auto size = static_cast<uint16_t>(meta_[i].segmentSize);
+        std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
     size_t done = 0;
     while (done < count_) {
         int n = ::sendmmsg(fd_, msgs_.data() + done, static_cast<unsigned>(count_ - done), 0);
         ++syscalls_;
         if (n <= 0) {
             if (n < 0 && errno == EINTR) continue;
-            // Socket buffer full or an unreachable peer: drop this one, keep the rest.
-            ++errors_;
+            const Message& m = meta_[done];
+            if (m.segments > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+                // No UDP GSO here (a device without checksum offload, an old kernel).
+                gso_ = false;
+                sendOneByOne(done);
+            } else {
+                // Socket buffer full or an unreachable peer: drop this one, keep the rest.
+                errors_ += m.segments;
+            }
             ++done;
             continue;
         }
-        sent_ += static_cast<uint64_t>(n);
+        for (size_t i = done; i < done + static_cast<size_t>(n); ++i) {
+            sent_ += meta_[i].segments;
+            if (meta_[i].segments > 1) sentInGso_ += meta_[i].segments;
+        }
         done += static_cast<size_t>(n);
     }
+    slots_ = 0;
     count_ = 0;
+}
+
+void SendBatch::sendOneByOne(size_t msg) {
+    const Message& m = meta_[msg];
+    for (size_t k = 0; k < m.segments; ++k) {
+        const iovec& v = iovs_[m.firstSlot + k];
+        ++syscalls_;
+        if (::sendto(fd_, v.iov_base, v.iov_len, 0, to_[msg].sa(), to_[msg].len()) < 0)
+            ++errors_;
+        else
+            ++sent_;
+    }
 }
 
 }  // namespace rtc

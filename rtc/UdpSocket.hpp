@@ -50,11 +50,17 @@ private:
 
 // Outgoing datagrams of one socket, flushed with sendmmsg at the end of each loop
 // iteration (or when full). A caller reserves a slot, writes (protects) into it, commits:
-// the payload is written once, straight into the buffer the kernel reads.
+// the payload is written once, straight into the buffer the kernel reads. Consecutive
+// datagrams to the same destination whose sizes allow it (all equal but the last, which may
+// be shorter) become one UDP GSO message (UDP_SEGMENT): one pass through the kernel's send
+// path for all of them, split into the same datagrams on the way out. Where the kernel or
+// the device cannot (EIO/EINVAL on the first such send) the batch falls back to one message
+// per datagram for good.
 class SendBatch {
 public:
     static constexpr size_t kMaxBatch = 64;
-    static constexpr size_t kSlotSize = 1600;  // > MTU + SRTP tag
+    static constexpr size_t kSlotSize = 1600;   // > MTU + SRTP tag
+    static constexpr size_t kMaxSegments = 16;  // per GSO message (the kernel allows 64)
     explicit SendBatch(int fd);
 
     // A slot to write up to kSlotSize bytes into; flushes first when the batch is full.
@@ -62,20 +68,41 @@ public:
     // Queues the slot last returned by reserve() for `to`.
     void commit(size_t len, const SocketAddress& to);
     void flush();
-    size_t pending() const { return count_; }
+    size_t pending() const { return slots_; }
 
-    uint64_t sent() const { return sent_; }
-    uint64_t sendErrors() const { return errors_; }
+    uint64_t sent() const { return sent_; }            // datagrams
+    uint64_t sentInGso() const { return sentInGso_; }  // of which inside GSO messages
+    uint64_t sendErrors() const { return errors_; }    // datagrams dropped
     uint64_t syscalls() const { return syscalls_; }
+    bool gsoEnabled() const { return gso_; }
+    void disableGso() { gso_ = false; }  // tests; CB_RTC_GSO=0 does it for every batch
 
 private:
+    struct Message {
+        size_t firstSlot;
+        size_t segments;
+        size_t segmentSize;  // of all but the last
+        size_t lastSize;
+    };
+    void sendOneByOne(size_t msg);  // a GSO message the kernel refused
+
     std::vector<uint8_t> buffers_;
     std::vector<mmsghdr> msgs_;
-    std::vector<iovec> iovs_;
+    std::vector<iovec> iovs_;  // one per slot; a message's slots are consecutive
     std::vector<SocketAddress> to_;
-    size_t count_ = 0;
+    std::vector<Message> meta_;
+    // One UDP_SEGMENT control message per mmsghdr (cmsghdr-aligned).
+    union Control {
+        cmsghdr align;
+        uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+    };
+    std::vector<Control> control_;
+    size_t slots_ = 0;
+    size_t count_ = 0;  // messages
     int fd_;
+    bool gso_;
     uint64_t sent_ = 0;
+    uint64_t sentInGso_ = 0;
     uint64_t errors_ = 0;
     uint64_t syscalls_ = 0;
 };

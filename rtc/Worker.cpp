@@ -161,8 +161,8 @@ void Worker::removeFd(int fd) {
     fds_.erase(fd);
 }
 
-void Worker::addIterationHook(Task fn) {
-    iterationHooks_.push_back(std::move(fn));
+void Worker::addIterationHook(Task fn, bool first) {
+    iterationHooks_.insert(first ? iterationHooks_.begin() : iterationHooks_.end(), std::move(fn));
 }
 
 void Worker::drainTasks() {

@@ -45,8 +45,9 @@ public:
     void addFd(int fd, uint32_t events, FdCallback cb);
     void modifyFd(int fd, uint32_t events);
     void removeFd(int fd);
-    // Called at the end of every loop iteration (flushes send batches).
-    void addIterationHook(Task fn);
+    // Called at the end of every loop iteration (flushes send batches). `first`: before
+    // the hooks added so far (work that produces sends runs before they are flushed).
+    void addIterationHook(Task fn, bool first = false);
 
     // Loop load for metrics: nanoseconds spent handling events vs waiting.
     uint64_t busyNs() const { return busyNs_.load(std::memory_order_relaxed); }

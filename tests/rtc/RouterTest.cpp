@@ -388,3 +388,56 @@ TEST_F(RouterFixture, FirInACompoundFromASubscriberAsksTheMainSourceForAKeyframe
     EXPECT_EQ(teacherFb.keyframes, 2);
     EXPECT_EQ(metrics.plisReceived.load(), 1u);
 }
+
+// With a DeferredFanout (the worker's end-of-pass flush) packets are held and then sent
+// subscriber by subscriber: each one's packets back to back, in their order, the same
+// packets as without deferral; any change to the consumers sends what is held first.
+TEST_F(RouterFixture, DeferredFanoutHoldsPacketsUntilFlushThenSendsThemPerSubscriber) {
+    DeferredFanout deferred;
+    router.deferFanoutTo(&deferred);
+    auto* src = router.addSource("teacher", &teacherFb, 0);
+    router.addConsumer(&c1, 0);
+    router.addConsumer(&c2, 0);
+    for (uint16_t i = 0; i < 3; ++i)
+        feed(src, MediaKind::Video, rtp(96, 1000 + i, 90000, 0xabc, 100 + i), 0);
+    EXPECT_TRUE(out1.got.rtp.empty());
+    EXPECT_TRUE(out2.got.rtp.empty());
+    deferred.flush();
+    ASSERT_EQ(out1.got.rtp.size(), 3u);
+    ASSERT_EQ(out2.got.rtp.size(), 3u);
+    for (uint16_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(out1.got.rtp[i].size(), 12u + 100u + i);
+        EXPECT_EQ(load16(&out1.got.rtp[i][2]), static_cast<uint16_t>(load16(&out1.got.rtp[0][2]) + i));
+    }
+    deferred.flush();  // nothing held: nothing more
+    EXPECT_EQ(out1.got.rtp.size(), 3u);
+
+    // Held packets go out before a consumer leaves; the one who stays gets them too.
+    feed(src, MediaKind::Audio, rtp(111, 7, 960, 0xdef, 80), 20);
+    router.removeConsumer(&c2);
+    EXPECT_EQ(out1.got.rtp.size(), 4u);
+    EXPECT_EQ(out2.got.rtp.size(), 4u);
+
+    // A full hold is sent without waiting for the flush.
+    for (uint16_t i = 0; i < 16; ++i)
+        feed(src, MediaKind::Video, rtp(96, 2000 + i, 93000, 0xabc, 50), 40);
+    EXPECT_EQ(out1.got.rtp.size(), 4u + 16u);
+}
+
+TEST(RouterDeferred, ARouterDestroyedWhileMarkedIsForgotten) {
+    EngineMetrics metrics;
+    DeferredFanout deferred;
+    CountingFeedback fb;
+    CaptureOutput out;
+    Consumer c{1, track(111, 111, 0, 0, 48000), track(222, 102, 0, 0, 90000), &out};
+    {
+        Router r{"lesson", metrics};
+        r.deferFanoutTo(&deferred);
+        auto* src = r.addSource("teacher", &fb, 0);
+        r.addConsumer(&c, 0);
+        auto p = rtp(96, 1, 0, 0xabc, 10);
+        r.onSourceRtp(src, MediaKind::Video, p.data(), p.size(), 0);
+    }
+    deferred.flush();  // must not touch the destroyed router (ASan would say)
+    EXPECT_TRUE(out.got.rtp.empty());
+}
