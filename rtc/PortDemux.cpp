@@ -114,6 +114,12 @@ uint64_t PortDemux::batchSent() const {
     return n;
 }
 
+uint64_t PortDemux::batchSentInGso() const {
+    uint64_t n = 0;
+    for (auto& b : batches_) n += b->sentInGso();
+    return n;
+}
+
 uint64_t PortDemux::batchErrors() const {
     uint64_t n = 0;
     for (auto& b : batches_) n += b->sendErrors();

@@ -55,6 +55,7 @@ public:
     TransportCounters& transportTotals() { return totals_; }
     uint64_t batchSyscalls() const;
     uint64_t batchSent() const;
+    uint64_t batchSentInGso() const;
     uint64_t batchErrors() const;
 
     // ---- WebRtcTransport ----

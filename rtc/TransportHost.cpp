@@ -192,6 +192,9 @@ std::string TransportHost::metricsText() const {
            [&](size_t i) { return d(i).batchSyscalls(); });
     series("cb_rtc_udp_datagrams_sent_total", "counter", "Datagrams sent by sendmmsg.",
            [&](size_t i) { return d(i).batchSent(); });
+    series("cb_rtc_udp_datagrams_sent_gso_total", "counter",
+           "Of those, datagrams sent inside UDP GSO messages (several to one destination).",
+           [&](size_t i) { return d(i).batchSentInGso(); });
     series("cb_rtc_handoffs_total", "counter",
            "Packets received by this worker for a session of another worker (copied).",
            [&](size_t i) { return d(i).counters().handoffsOut; });
