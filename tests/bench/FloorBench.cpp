@@ -356,6 +356,64 @@ void BM_FloorAtScale(benchmark::State& st) {
     close(fd);
 }
 
+// The same with UDP GSO where a server has several packets for one subscriber at once (a
+// keyframe's packets queued behind a fan-out): each subscriber gets k protected
+// 1,200-byte packets in one message that the kernel segments (UDP_SEGMENT). Args: N, k.
+void BM_FloorAtScaleGso(benchmark::State& st) {
+    const int subscribers = static_cast<int>(st.range(0));
+    const int k = static_cast<int>(st.range(1));
+    auto& rx = receivers();
+    const auto prof = rtc::SrtpProfile::AesCm128HmacSha1_80;
+    std::vector<std::unique_ptr<rtc::SrtpProtector>> subs;
+    for (int i = 0; i < subscribers; ++i)
+        subs.push_back(
+            std::make_unique<rtc::SrtpProtector>(prof, kKey, 16, kSalt, rtc::srtpSaltLength(prof)));
+    const size_t seg = kPacket + rtc::srtpRtpOverhead(prof);
+    int fd = udpSocket();
+    int gso = static_cast<int>(seg);
+    if (setsockopt(fd, SOL_UDP, UDP_SEGMENT, &gso, sizeof gso) < 0) {
+        st.SkipWithError("setsockopt(UDP_SEGMENT) failed");
+        close(fd);
+        return;
+    }
+    const int perCall = std::max(4, 64 / k);  // ~64 slots per sendmmsg, as the server
+    std::vector<uint8_t> buf(static_cast<size_t>(perCall) * k * seg + 64);
+    std::vector<iovec> iov(perCall);
+    std::vector<mmsghdr> msgs(perCall);
+    auto tmpl = rtpPacket(0);
+    uint16_t seq = 0;
+    for (auto _ : st) {
+        for (int first = 0; first < subscribers; first += perCall) {
+            const int count = std::min(perCall, subscribers - first);
+            for (int m = 0; m < count; ++m) {
+                uint8_t* out = buf.data() + static_cast<size_t>(m) * k * seg;
+                for (int j = 0; j < k; ++j) {
+                    uint8_t* p = out + j * seg;
+                    std::memcpy(p, tmpl.data(), kPacket);
+                    rtc::store16(p + 2, static_cast<uint16_t>(seq + j));
+                    size_t len = kPacket;
+                    subs[first + m]->protectRtp(p, len, seg);
+                }
+                iov[m] = {out, k * seg};
+                msgs[m].msg_hdr = {};
+                msgs[m].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addrOf(first + m));
+                msgs[m].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+                msgs[m].msg_hdr.msg_iov = &iov[m];
+                msgs[m].msg_hdr.msg_iovlen = 1;
+            }
+            int sent = 0;
+            while (sent < count) {
+                int n = sendmmsg(fd, msgs.data() + sent, count - sent, 0);
+                if (n <= 0) break;
+                sent += n;
+            }
+        }
+        seq = static_cast<uint16_t>(seq + k);
+    }
+    st.SetItemsProcessed(st.iterations() * subscribers * k);
+    close(fd);
+}
+
 }  // namespace
 
 BENCHMARK(BM_SendtoFanout);
@@ -367,4 +425,5 @@ BENCHMARK(BM_FloorAtScale)
     ->ArgsProduct({{0}, {250, 500, 1000, 2000}, {1200}})
     ->Args({0, 500, 160})
     ->Args({0, 1000, 160});
+BENCHMARK(BM_FloorAtScaleGso)->ArgsProduct({{500, 1000}, {1, 2, 4, 8, 16}});
 BENCHMARK_MAIN();

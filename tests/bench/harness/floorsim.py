@@ -6,7 +6,9 @@ keyframe, later packets queue. This replays the publisher's real schedule (cb-lo
 --dump-schedule) through an ideal single-core FIFO server whose only work is the floor's
 (FloorBench BM_FloorAtScale: copy + SRTP protect + sendmmsg to N sockets across the veth pair,
 batches of 64, CPU time per packet): no receive work, no RTCP, no timers, no scheduling
-delays - an upper bound for any server on that core. Standard library only."""
+delays - an upper bound for any server on that core. A second run lets the ideal server
+catch up as ClassBridge does (every packet waiting when it gets free goes to each subscriber
+in one UDP GSO message, at FloorBench BM_FloorAtScaleGso's cost). Standard library only."""
 import json
 import math
 import os
@@ -28,6 +30,33 @@ def read_schedule(path):
     if loop_ns is None or not pkts:
         raise ValueError(f"{path}: not a schedule")
     return loop_ns, pkts
+
+
+def read_gso(path):
+    """{N: {k: µs per packet}} from BM_FloorAtScaleGso/N/k: k packets per subscriber in one
+    UDP GSO message."""
+    gso = {}
+    with open(path) as fh:
+        for b in json.load(fh).get("benchmarks", []):
+            parts = b["name"].split("/")
+            if parts[0] != "BM_FloorAtScaleGso" or b.get("error_occurred"):
+                continue
+            n, k = int(parts[1]), int(parts[2])
+            scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3}[b.get("time_unit", "ns")]
+            gso.setdefault(n, {})[k] = b["cpu_time"] * scale / (n * k)
+    return gso
+
+
+def gso_factor(gso, n, k):
+    """Cost per packet with k packets per GSO message relative to k = 1, at the measured N
+    nearest to n (linear between measured k, flat beyond)."""
+    if not gso or k <= 1:
+        return 1.0
+    row = gso[min(gso, key=lambda m: abs(m - n))]
+    if 1 not in row:
+        return 1.0
+    pts = sorted((kk, c / row[1]) for kk, c in row.items())
+    return CostModel._interp(pts, k)
 
 
 def read_costs(path):
@@ -77,25 +106,36 @@ class CostModel:
         return big * (ratio + (1 - ratio) * f)
 
 
-def simulate(n, loop_ns, pkts, cost, loops=3):
-    """Latency percentiles (ms) of video packets over all subscribers, and the utilisation."""
-    cost_of = {}
+def simulate(n, loop_ns, pkts, cost, loops=3, gso=None, max_batch=16):
+    """Latency percentiles (ms) of video packets over all subscribers, and the utilisation.
+    With `gso` (read_gso) the server catches up like ClassBridge: when it is free it takes
+    every packet that has arrived (up to max_batch) and sends each subscriber all of them in
+    one GSO message, at the measured cost per packet for that many; without, one packet at
+    a time."""
+    events = [(loop * loop_ns + off, video, size)
+              for loop in range(loops) for off, video, size in pkts]
+    measure_from = loop_ns  # the first loop only warms the queue up
     finish = 0.0
     samples = []  # (latency ns, weight)
     busy = 0.0
-    for loop in range(loops):
-        for off, video, size in pkts:
-            c = cost_of.get(size)
-            if c is None:
-                c = cost_of[size] = cost(n, size) * 1e3  # ns
-            arrive = loop * loop_ns + off
-            start = max(arrive, finish)
-            finish = start + n * c
-            busy += n * c
-            if video and loop > 0:  # the first loop only warms the queue up
+    i = 0
+    while i < len(events):
+        start = max(events[i][0], finish)
+        j = i + 1
+        if gso is not None:
+            while j < len(events) and j - i < max_batch and events[j][0] <= start:
+                j += 1
+        batch = events[i:j]
+        factor = gso_factor(gso, n, len(batch))
+        per_sub = sum(cost(n, size) for _, _, size in batch) * factor * 1e3  # ns
+        finish = start + n * per_sub
+        busy += n * per_sub
+        for arrive, video, _ in batch:
+            if video and arrive >= measure_from:
                 for first in range(0, n, BATCH):
                     k = min(first + BATCH, n)
-                    samples.append((start + k * c - arrive, k - first))
+                    samples.append((start + k * per_sub - arrive, k - first))
+        i = j
     samples.sort()
     total = sum(w for _, w in samples)
 
@@ -110,10 +150,10 @@ def simulate(n, loop_ns, pkts, cost, loops=3):
     return pct(0.5), pct(0.99), busy / (loops * loop_ns)
 
 
-def largest_held(loop_ns, pkts, cost, hi=4000):
+def largest_held(loop_ns, pkts, cost, hi=4000, gso=None):
     """Largest N (multiple of 10) whose simulated p99 < 20 ms and utilisation < 1."""
     def ok(n):
-        _, p99, util = simulate(n, loop_ns, pkts, cost)
+        _, p99, util = simulate(n, loop_ns, pkts, cost, gso=gso)
         return util < 1.0 and p99 < RULE_P99_MS
     lo, hi = 0, hi // 10
     while lo < hi:
@@ -140,12 +180,18 @@ def average_bound(loop_ns, pkts, cost, hi=20000):
 def report(schedule_path, floor_json, steps=(250, 500, 750, 1000)):
     loop_ns, pkts = read_schedule(schedule_path)
     cost = CostModel(read_costs(floor_json))
+    gso = read_gso(floor_json) or None
     out = {"average_bound": average_bound(loop_ns, pkts, cost),
-           "rule_bound": largest_held(loop_ns, pkts, cost), "steps": {}}
+           "rule_bound": largest_held(loop_ns, pkts, cost),
+           "rule_bound_gso": largest_held(loop_ns, pkts, cost, gso=gso) if gso else None,
+           "steps": {}}
     for n in steps:
         p50, p99, util = simulate(n, loop_ns, pkts, cost)
-        out["steps"][n] = {"p50_ms": p50, "p99_ms": p99, "utilisation": util,
-                           "us_per_packet": cost(n, 1200)}
+        st = {"p50_ms": p50, "p99_ms": p99, "utilisation": util,
+              "us_per_packet": cost(n, 1200)}
+        if gso:
+            st["gso_p50_ms"], st["gso_p99_ms"], _ = simulate(n, loop_ns, pkts, cost, gso=gso)
+        out["steps"][n] = st
     return out
 
 
