@@ -395,6 +395,11 @@ TEST_F(RouterFixture, FirInACompoundFromASubscriberAsksTheMainSourceForAKeyframe
 TEST_F(RouterFixture, DeferredFanoutHoldsPacketsUntilFlushThenSendsThemPerSubscriber) {
     DeferredFanout deferred;
     router.deferFanoutTo(&deferred);
+    // The fixture's router outlives `deferred`: detach first (~Router calls forget() on it).
+    struct Detach {
+        Router& r;
+        ~Detach() { r.deferFanoutTo(nullptr); }
+    } detach{router};
     auto* src = router.addSource("teacher", &teacherFb, 0);
     router.addConsumer(&c1, 0);
     router.addConsumer(&c2, 0);
