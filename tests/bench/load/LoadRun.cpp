@@ -1,5 +1,7 @@
 #include "LoadRun.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -45,6 +47,14 @@ struct LoopThread {
             for (auto& p : peers) p->onTick(now);
         });
         thread = std::thread([this] { loop.run(); });
+    }
+    // SCHED_FIFO (root only): the publisher stands for a sender on another machine, so its
+    // pacing must not wait behind the subscribers' receive work on the shared load core;
+    // late sends bunch a keyframe's packets and queue them at any server alike.
+    bool realtime() {
+        sched_param sp{};
+        sp.sched_priority = 10;
+        return pthread_setschedparam(thread.native_handle(), SCHED_FIFO, &sp) == 0;
     }
     void stop() {
         loop.stop();
@@ -135,6 +145,7 @@ json runLoad(const LoadOptions& o) {
 
     // Publisher on its own loop thread so that pacing does not suffer from the receive load.
     LoopThread pub;
+    const bool pubRealtime = pub.realtime();
     std::unique_ptr<PlainRtpOutput> plain;
     std::unique_ptr<RtpReplayer> replayer;
     // The replayer's timer fires on the publisher loop: that loop must stop before the
@@ -275,11 +286,13 @@ json runLoad(const LoadOptions& o) {
         pubSent1 = replayer->sent();
         pubLag = replayer->maxLagNs();
     });
-    int64_t p50 = 0, p99 = 0, pmax = 0;
+    int64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, pmax = 0;
     uint64_t latCount = 0;
     sub.loop.call([&] {
         p50 = shared.latency.quantileNs(0.50);
+        p90 = shared.latency.quantileNs(0.90);
         p99 = shared.latency.quantileNs(0.99);
+        p999 = shared.latency.quantileNs(0.999);
         pmax = shared.latency.maxNs();
         latCount = shared.latency.count();
     });
@@ -327,7 +340,9 @@ json runLoad(const LoadOptions& o) {
         {"loss_pct", lossPct},
         {"latency_samples", latCount},
         {"latency_p50_ms", p50 / 1e6},
+        {"latency_p90_ms", p90 / 1e6},
         {"latency_p99_ms", p99 / 1e6},
+        {"latency_p999_ms", p999 / 1e6},
         {"latency_max_ms", pmax / 1e6},
         {"join_p50_ms", quantile(b.joinMs, 0.5)},
         {"join_p99_ms", quantile(b.joinMs, 0.99)},
@@ -345,6 +360,7 @@ json runLoad(const LoadOptions& o) {
         {"loadavg", loadAverage()},
         {"publisher_pps", (pubSent1 - pubSent0) / window},
         {"publisher_max_lag_ms", pubLag / 1e6},
+        {"publisher_realtime", pubRealtime},
     };
     // Bounded: a saturated server may answer DELETEs slowly, and it is stopped after the
     // step anyway.
