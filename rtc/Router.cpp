@@ -197,7 +197,8 @@ void Router::removeConsumer(Consumer* consumer) {
 }
 
 void Router::onConsumerRtcp(Consumer* consumer, const uint8_t* data, size_t size, int64_t nowMs) {
-    flushFanout();  // NACKs refer to what the subscriber was sent
+    // No flush: a receiver report must not cut a catch-up batch short (hundreds arrive per
+    // second), and a NACK names packets this subscriber was already sent.
     metrics_.add(metrics_.rtcpIn);
     ByteReader r(data, size);
     while (r.remaining() >= 4) {
