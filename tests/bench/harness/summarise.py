@@ -156,8 +156,9 @@ def floor_block(out, res):
     if cm:
         path = "the ladder's veth path" if "BM_FloorOpenssl/0 (veth)" in floor else "loopback"
         lines.append("")
-        lines.append(f"Floor with the suite Chromium uses (AES_CM_128_HMAC_SHA1_80, OpenSSL "
-                     f"protect, sendmmsg) on {path}: **≈ {cm:.0f} subscribers per core**.")
+        lines.append(f"Cache-warm floor (the small rows: 32 protectors, 64 sockets) with the "
+                     f"suite Chromium uses (AES_CM_128_HMAC_SHA1_80, OpenSSL protect, sendmmsg) "
+                     f"on {path}: ≈ {cm:.0f} subscribers per core on average.")
         c = res.get("classbridge", {})
         held = [r for n, r in sorted(c.items()) if holds(r)]
         if held:
@@ -165,8 +166,8 @@ def floor_block(out, res):
             proj = r["subscribers"] * 100 / max(r["server_cpu_pct"], 1e-9)
             lines.append(f"ClassBridge at its largest step held ({r['subscribers']}) costs "
                          f"{r['server_cpu_us_per_sub_second']:.0f} µs per subscriber-second, i.e. "
-                         f"≈ {proj:.0f} subscribers per full core: **{100 * proj / cm:.0f} % of "
-                         f"the floor**.")
+                         f"≈ {proj:.0f} subscribers per full core: {100 * proj / cm:.0f} % of "
+                         f"that. The floor at the ladder's scale and under its rule follows.")
     lines += scale_lines(out, res)
     return "\n".join(lines) + "\n"
 
