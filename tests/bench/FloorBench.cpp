@@ -172,6 +172,25 @@ int udpSocket() {
     return fd;
 }
 
+// One datagram of a sendmmsg batch: `iov` (already filled) to `to`.
+void setMessage(mmsghdr& m, iovec& iov, const sockaddr_in& to) {
+    m.msg_hdr = {};
+    m.msg_hdr.msg_name = const_cast<sockaddr_in*>(&to);
+    m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    m.msg_hdr.msg_iov = &iov;
+    m.msg_hdr.msg_iovlen = 1;
+}
+
+// sendmmsg until all `count` went out (or the kernel refuses one).
+void sendAll(int fd, mmsghdr* msgs, int count) {
+    int sent = 0;
+    while (sent < count) {
+        int n = sendmmsg(fd, msgs + sent, static_cast<unsigned>(count - sent), 0);
+        if (n <= 0) break;
+        sent += n;
+    }
+}
+
 // One sendto per packet, each to the next destination: the naive server.
 void BM_SendtoFanout(benchmark::State& st) {
     auto& rx = receivers();
@@ -199,18 +218,9 @@ void BM_SendmmsgFanout(benchmark::State& st) {
     for (auto _ : st) {
         for (int k = 0; k < batch; ++k) {
             iov[k] = {pkt.data(), kPacket};
-            msgs[k].msg_hdr = {};
-            msgs[k].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addr(next++));
-            msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-            msgs[k].msg_hdr.msg_iov = &iov[k];
-            msgs[k].msg_hdr.msg_iovlen = 1;
+            setMessage(msgs[k], iov[k], rx.addr(next++));
         }
-        int sent = 0;
-        while (sent < batch) {
-            int n = sendmmsg(fd, msgs.data() + sent, batch - sent, 0);
-            if (n <= 0) break;
-            sent += n;
-        }
+        sendAll(fd, msgs.data(), batch);
     }
     st.SetItemsProcessed(st.iterations() * batch);
     close(fd);
@@ -244,51 +254,65 @@ rtc::SrtpProfile profileOf(const benchmark::State& st) {
 const uint8_t kKey[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 const uint8_t kSalt[14] = {21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34};
 
+// One subscriber's copy of the packet: `size` bytes of `tmpl` with sequence `seq`, protected
+// with that subscriber's keys into `out`. Returns the protected length.
+template <typename Protector>
+size_t protectCopy(Protector& protector, const std::vector<uint8_t>& tmpl, size_t size,
+                   uint16_t seq, uint8_t* out, size_t capacity) {
+    std::memcpy(out, tmpl.data(), size);
+    rtc::store16(out + 2, seq);
+    size_t len = size;
+    protector.protectRtp(out, len, capacity);
+    return len;
+}
+
+std::vector<std::unique_ptr<rtc::SrtpProtector>> makeProtectors(rtc::SrtpProfile prof, int n) {
+    std::vector<std::unique_ptr<rtc::SrtpProtector>> subs;
+    for (int k = 0; k < n; ++k)
+        subs.push_back(
+            std::make_unique<rtc::SrtpProtector>(prof, kKey, 16, kSalt, rtc::srtpSaltLength(prof)));
+    return subs;
+}
+
+// What the protect-and-send benchmarks hold: the server-like socket, the packet every
+// subscriber gets a copy of, and one sendmmsg batch of slots.
+template <int kBatch>
+struct BatchSender {
+    int fd = udpSocket();
+    std::vector<uint8_t> tmpl = rtpPacket(0);
+    std::vector<std::vector<uint8_t>> bufs{kBatch, std::vector<uint8_t>(kPacket + 64)};
+    iovec iov[kBatch];
+    mmsghdr msgs[kBatch];
+    ~BatchSender() { close(fd); }
+};
+
 // The floor itself: per subscriber, copy + protect (each subscriber has its own keys) into a
 // batch, then one sendmmsg for the batch — what a server must at least do per packet.
 template <typename Protector>
 void protectAndSend(benchmark::State& st, std::vector<std::unique_ptr<Protector>>& subs) {
     auto& rx = receivers();
     constexpr int kBatch = 32;
-    int fd = udpSocket();
-    auto tmpl = rtpPacket(0);
-    std::vector<std::vector<uint8_t>> bufs(kBatch, std::vector<uint8_t>(kPacket + 64));
-    iovec iov[kBatch];
-    mmsghdr msgs[kBatch];
+    BatchSender<kBatch> tx;
+    auto& [fd, tmpl, bufs, iov, msgs] = tx;
     uint16_t seq = 0;
     int next = 0;
     for (auto _ : st) {
         for (int k = 0; k < kBatch; ++k) {
-            std::memcpy(bufs[k].data(), tmpl.data(), kPacket);
-            rtc::store16(bufs[k].data() + 2, seq);
-            size_t len = kPacket;
-            subs[k]->protectRtp(bufs[k].data(), len, bufs[k].size());
+            const size_t len =
+                protectCopy(*subs[k], tmpl, kPacket, seq, bufs[k].data(), bufs[k].size());
             iov[k] = {bufs[k].data(), len};
-            msgs[k].msg_hdr = {};
-            msgs[k].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addr(next++));
-            msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-            msgs[k].msg_hdr.msg_iov = &iov[k];
-            msgs[k].msg_hdr.msg_iovlen = 1;
+            setMessage(msgs[k], iov[k], rx.addr(next++));
         }
         ++seq;
-        int sent = 0;
-        while (sent < kBatch) {
-            int n = sendmmsg(fd, msgs + sent, kBatch - sent, 0);
-            if (n <= 0) break;
-            sent += n;
-        }
+        sendAll(fd, msgs, kBatch);
     }
     st.SetItemsProcessed(st.iterations() * kBatch);
     st.SetLabel(st.range(0) ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
-    close(fd);
 }
 
 void BM_FloorOpenssl(benchmark::State& st) {
     const auto prof = profileOf(st);
-    std::vector<std::unique_ptr<rtc::SrtpProtector>> subs;
-    for (int k = 0; k < 32; ++k)
-        subs.push_back(
-            std::make_unique<rtc::SrtpProtector>(prof, kKey, 16, kSalt, rtc::srtpSaltLength(prof)));
+    auto subs = makeProtectors(prof, 32);
     protectAndSend(st, subs);
 }
 
@@ -316,44 +340,26 @@ void BM_FloorAtScale(benchmark::State& st) {
         st.SkipWithError("N > kMaxReceivers");
         return;
     }
-    std::vector<std::unique_ptr<rtc::SrtpProtector>> subs;
-    for (int k = 0; k < subscribers; ++k)
-        subs.push_back(
-            std::make_unique<rtc::SrtpProtector>(prof, kKey, 16, kSalt, rtc::srtpSaltLength(prof)));
+    auto subs = makeProtectors(prof, subscribers);
     constexpr int kBatch = 64;
-    int fd = udpSocket();
-    auto tmpl = rtpPacket(0);
-    std::vector<std::vector<uint8_t>> bufs(kBatch, std::vector<uint8_t>(kPacket + 64));
-    iovec iov[kBatch];
-    mmsghdr msgs[kBatch];
+    BatchSender<kBatch> tx;
+    auto& [fd, tmpl, bufs, iov, msgs] = tx;
     uint16_t seq = 0;
     for (auto _ : st) {
         for (int first = 0; first < subscribers; first += kBatch) {
             const int count = std::min(kBatch, subscribers - first);
             for (int k = 0; k < count; ++k) {
-                std::memcpy(bufs[k].data(), tmpl.data(), size);
-                rtc::store16(bufs[k].data() + 2, seq);
-                size_t len = size;
-                subs[first + k]->protectRtp(bufs[k].data(), len, bufs[k].size());
+                const size_t len =
+                    protectCopy(*subs[first + k], tmpl, size, seq, bufs[k].data(), bufs[k].size());
                 iov[k] = {bufs[k].data(), len};
-                msgs[k].msg_hdr = {};
-                msgs[k].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addrOf(first + k));
-                msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-                msgs[k].msg_hdr.msg_iov = &iov[k];
-                msgs[k].msg_hdr.msg_iovlen = 1;
+                setMessage(msgs[k], iov[k], rx.addrOf(first + k));
             }
-            int sent = 0;
-            while (sent < count) {
-                int n = sendmmsg(fd, msgs + sent, count - sent, 0);
-                if (n <= 0) break;
-                sent += n;
-            }
+            sendAll(fd, msgs, count);
         }
         ++seq;
     }
     st.SetItemsProcessed(st.iterations() * subscribers);
     st.SetLabel(st.range(0) ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
-    close(fd);
 }
 
 // The same with UDP GSO where a server has several packets for one subscriber at once (a
@@ -364,10 +370,7 @@ void BM_FloorAtScaleGso(benchmark::State& st) {
     const int k = static_cast<int>(st.range(1));
     auto& rx = receivers();
     const auto prof = rtc::SrtpProfile::AesCm128HmacSha1_80;
-    std::vector<std::unique_ptr<rtc::SrtpProtector>> subs;
-    for (int i = 0; i < subscribers; ++i)
-        subs.push_back(
-            std::make_unique<rtc::SrtpProtector>(prof, kKey, 16, kSalt, rtc::srtpSaltLength(prof)));
+    auto subs = makeProtectors(prof, subscribers);
     const size_t seg = kPacket + rtc::srtpRtpOverhead(prof);
     int fd = udpSocket();
     int gso = static_cast<int>(seg);
@@ -389,24 +392,13 @@ void BM_FloorAtScaleGso(benchmark::State& st) {
                 uint8_t* out = buf.data() + static_cast<size_t>(m) * k * seg;
                 for (int j = 0; j < k; ++j) {
                     uint8_t* p = out + j * seg;
-                    std::memcpy(p, tmpl.data(), kPacket);
-                    rtc::store16(p + 2, static_cast<uint16_t>(seq + j));
-                    size_t len = kPacket;
-                    subs[first + m]->protectRtp(p, len, seg);
+                    protectCopy(*subs[first + m], tmpl, kPacket, static_cast<uint16_t>(seq + j), p,
+                                seg);
                 }
                 iov[m] = {out, k * seg};
-                msgs[m].msg_hdr = {};
-                msgs[m].msg_hdr.msg_name = const_cast<sockaddr_in*>(&rx.addrOf(first + m));
-                msgs[m].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-                msgs[m].msg_hdr.msg_iov = &iov[m];
-                msgs[m].msg_hdr.msg_iovlen = 1;
+                setMessage(msgs[m], iov[m], rx.addrOf(first + m));
             }
-            int sent = 0;
-            while (sent < count) {
-                int n = sendmmsg(fd, msgs.data() + sent, count - sent, 0);
-                if (n <= 0) break;
-                sent += n;
-            }
+            sendAll(fd, msgs.data(), count);
         }
         seq = static_cast<uint16_t>(seq + k);
     }
