@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
-#include <string_view>
 
 #include "rtc/ByteReader.hpp"
+#include "rtc/EnvSwitch.hpp"
 
 namespace rtc {
 
@@ -17,11 +16,7 @@ thread_local std::array<uint8_t, kScratchSize> tScratch;
 constexpr size_t kVideoSlots = 1024;  // ~1 s of 5 Mbit/s video for NACK answers
 constexpr size_t kAudioSlots = 128;
 constexpr int64_t kReportIntervalMs = 1000;
-// CB_RTC_PREFETCH=0 turns the fan-out prefetch off: for A/B measurements with one binary.
-const bool kPrefetch = [] {
-    const char* v = std::getenv("CB_RTC_PREFETCH");
-    return !(v && std::string_view(v) == "0");
-}();
+const bool kPrefetch = envSwitchOn("CB_RTC_PREFETCH");  // the fan-out prefetch
 }  // namespace
 
 struct Router::Source {
@@ -128,10 +123,10 @@ void Router::onSourceRtp(Source* source, MediaKind kind, const uint8_t* data, si
     }
     if (source != main_) return;
     held_[heldCount_++] = {kind, pkt, nowMs};
-    if (deferred_ && heldCount_ < kMaxHeld)
-        deferred_->mark(this);
-    else
+    if (!deferred_ || heldCount_ == kMaxHeld)
         flushFanout();
+    else if (heldCount_ == 1)
+        deferred_->mark(this);  // once per pass, not per packet
 }
 
 void Router::flushFanout() {

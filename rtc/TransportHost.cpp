@@ -60,8 +60,6 @@ TransportHost::TransportHost(const EngineOptions& options)
     unsigned n = options.workers ? options.workers : usableCores();
     if (const char* env = std::getenv("CB_RTC_WORKERS"); env && std::atoi(env) > 0)
         n = static_cast<unsigned>(std::atoi(env));
-    if (const char* env = std::getenv("CB_RTC_CONSENT_TIMEOUT_MS"); env && std::atoi(env) > 0)
-        consentTimeout_ = std::chrono::milliseconds(std::atoi(env));
 
     // The first worker's sockets fix the port (matters when 0 = ephemeral was asked);
     // the others join it with SO_REUSEPORT.

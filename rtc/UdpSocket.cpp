@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <string_view>
 #include <system_error>
+
+#include "rtc/EnvSwitch.hpp"
 
 namespace rtc {
 
@@ -80,11 +80,7 @@ int UdpReceiver::receive(int fd) {
 }
 
 namespace {
-// CB_RTC_GSO=0 sends one message per datagram (A/B measurements with one binary).
-const bool kGsoAllowed = [] {
-    const char* v = std::getenv("CB_RTC_GSO");
-    return !(v && std::string_view(v) == "0");
-}();
+const bool kGsoAllowed = envSwitchOn("CB_RTC_GSO");  // 0: one message per datagram
 }  // namespace
 
 SendBatch::SendBatch(int fd)
